@@ -1,0 +1,3 @@
+from ccdump.cli import main
+
+main()
