@@ -1,0 +1,38 @@
+"""Decode a stored value by its Java class name, consuming exactly the stored bytes.
+
+Keys the dispatch on the value class from the SequenceFile header, so the same reader serves
+segments, the linkdb and the crawldb.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ccdump.hadoop.writables import DataInput, DecodeError
+from ccdump.nutch import content, crawldatum, linkdb, parse
+
+_DECODERS: dict[str, Callable[[DataInput], Any]] = {
+    content.CLASS: content.read_content,
+    crawldatum.CLASS: crawldatum.read_crawl_datum,
+    parse.PARSE_TEXT: parse.read_parse_text,
+    linkdb.CLASS: linkdb.read_inlinks,
+}
+
+
+def can_decode(value_class: str) -> bool:
+    return value_class in _DECODERS or value_class == parse.PARSE_DATA
+
+
+def decode_value(value_class: str, raw: bytes, *, outlink_layout: parse.OutlinkLayout = "flag") -> Any:
+    """Decode ``raw`` as ``value_class``; raises DecodeError unless every byte is consumed."""
+    d = DataInput(raw)
+    if value_class == parse.PARSE_DATA:
+        return parse.read_parse_data(d, outlink_layout)  # checks exact length itself
+    try:
+        decoder = _DECODERS[value_class]
+    except KeyError:
+        raise DecodeError(0, "a Nutch value class ccdump can decode", value_class) from None
+    value = decoder(d)
+    if not d.at_end():
+        raise DecodeError(d.pos, f"the end of the {value_class.rsplit('.', 1)[-1]} value", f"{d.remaining()} more bytes")
+    return value
