@@ -313,3 +313,72 @@ def _value_class(part: PartFile) -> str:
 
 def exists(path: str) -> bool:
     return fs.exists(path)
+
+
+# --- the text dump ---------------------------------------------------------------------------------
+
+
+def _format_time(ms: int) -> str:
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
+    except (OverflowError, OSError, ValueError):
+        return str(ms)
+
+
+def format_text(subdir: str, index: int, key: str, value: Any) -> str:
+    """One record in the spirit of ``bin/nutch readseg -dump`` (human-readable, not a stable format)."""
+    lines = [f"Recno:: {index}", f"URL:: {key}", ""]
+    if isinstance(value, CrawlDatum):
+        lines += [
+            f"CrawlDatum:: ({subdir})",
+            f"Version: {value.version}",
+            f"Status: {value.status} ({value.status_name})",
+            f"Fetch time: {_format_time(value.fetch_time)}",
+            f"Modified time: {_format_time(value.modified_time)}",
+            f"Retries since fetch: {value.retries}",
+            f"Retry interval: {value.fetch_interval} seconds",
+            f"Score: {java_float(value.score_bits)}",
+            f"Signature: {value.signature.hex() if value.signature else 'null'}",
+            "Metadata: ",
+        ]
+        for k, v in value.metadata:
+            shown = v.value.to_json() if hasattr(v.value, "to_json") else v.value
+            lines.append(f" \t{k.value}={shown}")
+    elif isinstance(value, Content):
+        lines += [
+            "Content::",
+            f"Version: {value.version}",
+            f"url: {value.url}",
+            f"base: {value.base}",
+            f"contentType: {value.content_type}",
+            "metadata: " + " ".join(f"{k}={v}" for k, vs in value.metadata for v in vs),
+            "Content:",
+            value.content.decode("utf-8", "replace"),
+        ]
+    elif isinstance(value, ParseData):
+        lines += [
+            "ParseData::",
+            f"Version: {value.version}",
+            f"Status: {value.status.major_name}({value.status.major},{value.status.minor})",
+            f"Title: {value.title}",
+            f"Outlinks: {len(value.outlinks)}",
+        ]
+        lines += [f"  outlink: toUrl: {o.to_url} anchor: {o.anchor}" for o in value.outlinks]
+        lines.append("Content Metadata: " + " ".join(f"{k}={v}" for k, vs in value.content_meta for v in vs))
+        lines.append("Parse Metadata: " + " ".join(f"{k}={v}" for k, vs in value.parse_meta for v in vs))
+    elif isinstance(value, ParseText):
+        lines += ["ParseText::", value.text]
+    return "\n".join(lines) + "\n\n"
+
+
+def dump_text(segment: Segment, subdirs: tuple[str, ...] = SUBDIRS) -> Iterator[str]:
+    for subdir in subdirs:
+        if not segment.has(subdir):
+            continue
+        i = 0
+        for part in segment.parts(subdir):
+            for rec, value in segment.values(part):
+                yield format_text(subdir, i, rec.key_str(), value)
+                i += 1

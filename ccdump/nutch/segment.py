@@ -22,7 +22,7 @@ from ccdump.hadoop.sequencefile import OnError, RawRecord, SequenceFileReader
 from ccdump.hadoop.writables import DecodeError
 from ccdump.nutch import parse
 from ccdump.nutch.document import Document
-from ccdump.nutch.values import decode_value
+from ccdump.nutch.values import can_decode, decode_value
 
 CONTENT, CRAWL_FETCH, CRAWL_GENERATE, CRAWL_PARSE, PARSE_DATA, PARSE_TEXT = (
     "content",
@@ -166,6 +166,14 @@ class Segment:
                 self.stats.note(f"{part.subdir}: unreadable part", exc)
                 return
         value_class = reader.header.value_class
+        if not can_decode(value_class):
+            error = SegmentFormatError(reader.path, 4, "a Nutch value class ccdump can decode", value_class)
+            if own:
+                reader.close()
+            if self.on_error == "raise":
+                raise error
+            self.stats.note(f"{part.subdir}: unreadable part", error)
+            return
         layout: parse.OutlinkLayout = "flag"
         try:
             for rec in reader:
