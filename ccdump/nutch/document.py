@@ -45,6 +45,8 @@ class Document:
     fetches: list[CrawlDatum] = field(default_factory=list)
     parse_data: ParseData | None = None
     parse_text: ParseText | None = None
+    #: byte offset of the content record in its data file (-1 without content): drives progress
+    offset: int = -1
 
     @property
     def fetch(self) -> CrawlDatum | None:

@@ -62,3 +62,39 @@ def write_inlinks(out: DataOutput, inlinks: list[Inlink], with_flag: bool = True
             out.boolean(i.metadata is not None)
             if i.metadata is not None:
                 write_hadoop_map(out, i.metadata)
+
+
+class LinkDb:
+    """Keyed inlink lookups in a linkdb (``<linkdb>/current/part-*`` MapFiles), for ``-linkdb``."""
+
+    #: Nutch's effective cap: the set is filled while its size is ≤ 5 000.
+    MAX_INLINKS = 5001
+
+    def __init__(self, path: str) -> None:
+        from ccdump.hadoop import fs
+        from ccdump.hadoop.mapfile import MapFileReader
+
+        current = fs.join(path, "current") if fs.isdir(fs.join(path, "current")) else path
+        if not fs.isdir(current):
+            from ccdump.errors import InputError
+
+            raise InputError(f"{path}: no linkdb here (expected {current}/part-*)")
+        self.parts = [
+            MapFileReader(fs.join(current, name))
+            for name in fs.listdir(current)
+            if name.startswith("part-") and fs.isdir(fs.join(current, name))
+        ]
+
+    def inlinks(self, url: str) -> list[str]:
+        """``fromUrl`` of each inlink, stored order, duplicates removed, at most 5 001."""
+        from ccdump.hadoop.writables import DataInput
+
+        key = url.encode("utf-8")
+        seen: dict[str, None] = {}
+        for part in self.parts:
+            for rec in part.get_all(key):
+                for link in read_inlinks(DataInput(rec.value)):
+                    if len(seen) >= self.MAX_INLINKS:
+                        return list(seen)
+                    seen.setdefault(link.from_url, None)
+        return list(seen)

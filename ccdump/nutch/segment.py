@@ -202,7 +202,7 @@ class Segment:
             if own:
                 reader.close()
 
-    def _sorted_values(self, part: PartFile) -> Iterator[tuple[bytes, Any]]:
+    def _sorted_values(self, part: PartFile) -> Iterator[tuple[bytes, Any, int]]:
         previous: bytes | None = None
         for rec, value in self.values(part):
             if previous is not None and rec.key < previous:
@@ -215,39 +215,45 @@ class Segment:
                 self.stats.note(f"{part.subdir}: key out of order", error)
                 continue
             previous = rec.key
-            yield rec.key, value
+            yield rec.key, value, rec.offset
 
-    def _stream(self, subdir: str, part: str) -> Iterator[tuple[bytes, Any]]:
+    def _stream(self, subdir: str, part: str) -> Iterator[tuple[bytes, Any, int]]:
         files = [p for p in self.parts(subdir) if part == WHOLE_SEGMENT or p.name == part]
         if len(files) == 1:
             return self._sorted_values(files[0])
         return heapq.merge(*(self._sorted_values(p) for p in files), key=lambda kv: kv[0])
 
+    def content_bytes(self, part: str | None = None) -> int:
+        """Size on disk of the content data files of one part (or all): the progress total."""
+        return sum(fs.size(p.data_path) for p in self.parts(CONTENT) if part in (None, WHOLE_SEGMENT, p.name))
+
     # --- documents ----------------------------------------------------------------------------------
 
-    def documents(self, part: str | None = None, *, parse: bool = True) -> Iterator[Document]:
+    def documents(self, part: str | None = None, *, folders: tuple[str, ...] = JOINED) -> Iterator[Document]:
         """One Document per URL found in content or crawl_fetch, in key order within each part.
 
-        ``parse=False`` skips parse_data and parse_text (faster when they are not needed).
+        ``folders`` limits the join (e.g. leave out parse_text when it is not needed: faster).
         """
         units = [part] if part is not None else self.part_names()
-        folders = JOINED if parse else (CONTENT, CRAWL_FETCH)
         for unit in units:
-            yield from self._join(unit, [d for d in folders if self.has(d)])
+            yield from self._join(unit, [d for d in JOINED if d in folders and self.has(d)])
 
     def _join(self, unit: str, folders: list[str]) -> Iterator[Document]:
         streams = {d: self._stream(d, unit) for d in folders}
-        heads: dict[str, tuple[bytes, Any]] = {}
+        heads: dict[str, tuple[bytes, Any, int]] = {}
         for d, it in streams.items():
             head = next(it, None)
             if head is not None:
                 heads[d] = head
         while heads:
-            key = min(k for k, _ in heads.values())
+            key = min(h[0] for h in heads.values())
             values: dict[str, list[Any]] = {}
+            offset = -1
             for d in list(heads):
                 while d in heads and heads[d][0] == key:
                     values.setdefault(d, []).append(heads[d][1])
+                    if d == CONTENT:
+                        offset = heads[d][2]
                     head = next(streams[d], None)
                     if head is None:
                         del heads[d]
@@ -263,6 +269,7 @@ class Segment:
                 fetches=values.get(CRAWL_FETCH, []),
                 parse_data=_first(values.get(PARSE_DATA)),
                 parse_text=_first(values.get(PARSE_TEXT)),
+                offset=offset,
             )
 
 

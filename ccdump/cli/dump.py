@@ -1,0 +1,124 @@
+"""``ccdump -segment S -outputDir O …``: Nutch's ``commoncrawldump`` with the same options, done right."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ccdump.config import NutchConfig
+from ccdump.run import DumpOptions, run
+
+#: Options that take several values in Nutch's syntax (``-mimetype text/html application/pdf``).
+MULTI_VALUE = ("-segment", "-mimetype")
+
+
+def expand_multi_values(args: list[str]) -> list[str]:
+    """``-mimetype a b -gzip`` → ``-mimetype a -mimetype b -gzip`` (commons-cli ``hasArgs`` style)."""
+    out: list[str] = []
+    current: str | None = None
+    for arg in args:
+        if arg.startswith("-") and len(arg) > 1:
+            current = arg if arg in MULTI_VALUE else None
+            out.append(arg)
+            if current:
+                out.append("\0first")
+            continue
+        if current is not None:
+            if out[-1] == "\0first":
+                out[-1] = arg
+            else:
+                out += [current, arg]
+            continue
+        out.append(arg)
+    return [a for a in out if a != "\0first"]
+
+
+class NutchStyleCommand(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, expand_multi_values(args))
+
+
+@click.command("dump", cls=NutchStyleCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-segment", "segments", multiple=True, required=True, metavar="DIR…",
+              help="A segment, or a folder of segments (searched below); several allowed. Local, file://, hdfs://, s3://.")
+@click.option("-outputDir", "output_dir", required=True, metavar="DIR", help="Output folder (created if missing).")
+@click.option("-gzip", is_flag=True, help="One yyyyMMddHHmm.tar.gz archive instead of files (WARC: .warc.gz).")
+@click.option("-extension", default="", metavar="EXT", help="File extension instead of the URL's (default html).")
+@click.option("-epochFilename", "epoch_filename", is_flag=True, help="<reversed host>/<sha1(url)>/<epoch>.<ext> layout.")
+@click.option("-jsonArray", "json_array", is_flag=True, help="Headers as [name, value] arrays.")
+@click.option("-keyPrefix", "key_prefix", default="", metavar="P", help="JSON key = P-<key>.")
+@click.option("-mimetype", "mime_types", multiple=True, metavar="TYPE…", help="Keep only these detected MIME types.")
+@click.option("-reverseKey", "reverse_key", is_flag=True, help="JSON key = reversed host, sha1 of the URL, timestamp.")
+@click.option("-SimpleDateFormat", "simple_date_format", is_flag=True, help="Dates as epoch milliseconds.")
+@click.option("-linkdb", metavar="DIR", help="Add each URL's inlinks from this linkdb.")
+@click.option("-warc", is_flag=True, help="Write size-rotated WARC files instead of CBOR.")
+@click.option("-warcSize", "warc_size", type=click.IntRange(min=0), default=0, metavar="BYTES",
+              help="Rotate WARC files before this size (0: 1 GiB, Nutch's default).")
+@click.option("-warcPrefix", "warc_prefix", default="WEB", show_default=True, help="WARC file name prefix.")
+@click.option("-cborFormat", "cbor_format", type=click.Choice(["nutch", "native"]), default="nutch", show_default=True,
+              help="nutch: tag 55799 + JSON text; native: CBOR map with the raw body as bytes.")
+@click.option("-cborNative", "cbor_native", is_flag=True, help="Same as -cborFormat native.")
+@click.option("-conf", "conf_files", multiple=True, metavar="FILE", help="A nutch-site.xml (repeatable; later wins).")
+@click.option("-D", "overrides", multiple=True, metavar="KEY=VALUE", help="Override one configuration key (repeatable).")
+@click.option("-statsJson", "stats_json", metavar="FILE", help="Also write the statistics as JSON.")
+@click.option("-quiet", is_flag=True, help="No progress bar and no report.")
+@click.option("-failOnCorrupt", "fail_on_corrupt", is_flag=True,
+              help="Stop at the first corrupt record (default: skip it, count it, go on).")
+@click.option("-verifyCrc", "verify_crc", is_flag=True, help="Check input files against their .crc sidecars.")
+def dump_command(segments, output_dir, mime_types, cbor_format, cbor_native, conf_files, overrides, stats_json,
+                 quiet, fail_on_corrupt, **rest) -> None:
+    """Dump Nutch segments as CBOR files, a tar.gz archive or WARC files (Nutch's commoncrawldump).
+
+    \b
+    Examples:
+      ccdump -segment crawl/segments -outputDir out
+      ccdump -segment crawl/segments/20241121093000 -outputDir out -gzip -mimetype text/html application/pdf
+      ccdump -segment hdfs://nn/crawl/segments -outputDir out -warc -gzip -conf nutch-site.xml
+    """
+    options = DumpOptions(
+        output_dir=output_dir,
+        segments=list(segments),
+        mime_types=list(mime_types) or None,
+        cbor_format="native" if cbor_native else cbor_format,
+        config=NutchConfig.load(conf_files, overrides),
+        on_error="raise" if fail_on_corrupt else "skip",
+        **rest,
+    )
+    progress, bar = _progress_bar(quiet)
+    try:
+        stats = run(options, progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    if stats_json:
+        with open(stats_json, "w", encoding="utf-8") as f:
+            json.dump(stats.to_json(), f, indent=2)
+    if not quiet:
+        click.echo(stats.report(), err=True, nl=False)
+    if stats.input_errors:
+        for line in stats.errors[:10]:
+            click.echo(f"ccdump: {line}", err=True)
+        click.echo(f"ccdump: error: {stats.input_errors} input problem(s); the rest was dumped", err=True)
+        sys.exit(1)
+
+
+def _progress_bar(quiet: bool):
+    """A tqdm bar on stderr (documents, MB/s, ETA) when stderr is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1024, desc="dump", file=sys.stderr, dynamic_ncols=True)
+    state = {"docs": 0}
+
+    def progress(docs: int, done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+        if docs - state["docs"] >= 100 or done >= total:
+            state["docs"] = docs
+            bar.set_postfix(docs=docs, refresh=False)
+
+    return progress, bar

@@ -1,0 +1,220 @@
+"""Document → the JSON record of Nutch's ``CommonCrawlFormatJackson`` (spec nutch-dumper.md §3).
+
+No I/O: the writers decide where records go. Field names, nesting and order are Nutch's; headers
+keep their stored order and are looked up case-insensitively, and the body is decoded with the
+document's charset instead of the platform's (the compatibility policy).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ccdump.config import NutchConfig
+from ccdump.nutch.document import Document
+from ccdump.web import charset, dates, urls
+
+FIXED_RESPONSE_HEADERS = ("Content-Encoding", "Content-Type", "Date", "Server")
+_FIXED_LOWER = frozenset(h.lower() for h in FIXED_RESPONSE_HEADERS)
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """The dumper options that change the record (not the output layout)."""
+
+    key_prefix: str = ""
+    reverse_key: bool = False
+    simple_date_format: bool = False
+    json_array: bool = False
+
+
+@lru_cache(maxsize=1)
+def local_host() -> tuple[str, str]:
+    """(host name, address) of this machine, ``""`` on error, as Nutch's ``InetAddress.getLocalHost``."""
+    try:
+        name = socket.gethostname()
+    except OSError:
+        return "", ""
+    try:
+        address = socket.gethostbyname(name)
+    except OSError:
+        address = ""
+    return name, address
+
+
+def record_timestamp(doc: Document, now_ms: int | None = None) -> str:
+    """The epoch-ms string used by ``-epochFilename`` and ``-reverseKey`` (``null`` if unparsable).
+
+    Nutch parses the ``Date`` header, or the current time when the header is missing or empty.
+    """
+    meta = doc.content.metadata if doc.content else None
+    value = meta.get("Date") if meta else None
+    if not value:
+        return str(now_ms if now_ms is not None else int(time.time() * 1000))
+    ms = dates.parse_http_date(value)
+    return "null" if ms is None else str(ms)
+
+
+def reverse_key(doc: Document, now_ms: int | None = None) -> str | None:
+    rev = urls.reverse_url(doc.url)
+    if rev is None:
+        return None
+    return f"{rev.replace('/', '_')}_{urls.sha1_hex(doc.url)}_{record_timestamp(doc, now_ms)}"
+
+
+def body_charset_sources(doc: Document) -> tuple[str | None, ...]:
+    if doc.parse_data is None:
+        return ()
+    pm = doc.parse_data.parse_meta
+    return (pm.get("CharEncodingForConversion"), pm.get("OriginalCharEncoding"))
+
+
+def decode_body(doc: Document) -> str:
+    assert doc.content is not None
+    ct = doc.content.metadata.get("Content-Type") or doc.content.content_type
+    return charset.decode_body(doc.content.content, ct, body_charset_sources(doc))
+
+
+def _headers(pairs: list[tuple[str, str | None]], as_array: bool) -> Any:
+    if as_array:
+        return [[k, v] for k, v in pairs]
+    return dict(pairs)
+
+
+def _epoch(value: str) -> str | None:
+    ms = dates.parse_http_date(value)
+    return None if ms is None else str(ms)
+
+
+def to_record(
+    doc: Document,
+    config: NutchConfig,
+    options: RecordOptions = RecordOptions(),
+    *,
+    inlinks: list[str] | None = None,
+    body: Any = None,
+    now_ms: int | None = None,
+) -> dict[str, Any]:
+    """The JSON record (an ordered dict) for a document with content.
+
+    ``body`` replaces the decoded text body (the native CBOR writer passes the raw bytes).
+    Raises ValueError for a URL Nutch cannot key (``-reverseKey`` with no host).
+    """
+    if doc.content is None:
+        raise ValueError(f"{doc.url}: no content to map")
+    meta = doc.content.metadata
+    get = meta.get
+    sdf = options.simple_date_format
+    last_modified = get("Last-Modified") or ""
+    date = get("Date") or ""
+
+    response_headers: list[tuple[str, str | None]] = [
+        ("Content-Encoding", get("Content-Encoding") or ""),
+        ("Content-Type", get("Content-Type") or ""),
+        ("Date", _epoch(date) if sdf else date),
+        ("Server", get("Server") or ""),
+    ]
+    for name, values in meta:
+        if name.lower() not in _FIXED_LOWER:
+            response_headers.append((name, values[0] if values else ""))
+
+    request_headers: list[tuple[str, str | None]] = [
+        ("Accept", config.get_str("http.accept")),
+        ("Accept-Encoding", ""),
+        ("Accept-Language", config.get_str("http.accept.language")),
+        ("User-Agent", config.get_str("http.robots.agents")),
+    ]
+
+    if options.reverse_key:
+        key = reverse_key(doc, now_ms)
+        if key is None:
+            raise ValueError(f"{doc.url}: malformed URL, no host for -reverseKey")
+    else:
+        key = doc.url
+    if options.key_prefix:
+        key = f"{options.key_prefix}-{key}"
+
+    hostname, address = local_host()
+    record: dict[str, Any] = {
+        "url": urls.encode_path(doc.url),
+        "timestamp": _epoch(last_modified) if sdf else last_modified,
+        "request": {
+            "method": "GET",
+            "client": {
+                "hostname": hostname,
+                "address": address,
+                "software": config.get_str("http.agent.version"),
+                "robots": "CLASSIC",
+                "contact": {"name": config.get_str("http.agent.name"), "email": config.get_str("http.agent.email")},
+            },
+            "headers": _headers(request_headers, options.json_array),
+            "body": None,
+        },
+        "response": {
+            "status": get("status") or "",
+            "server": {"hostname": urls.host(doc.url), "address": get("_ip_") or ""},
+            "headers": _headers(response_headers, options.json_array),
+            "body": decode_body(doc) if body is None else body,
+        },
+        "key": key,
+        "imported": _epoch(date) if sdf else date,
+    }
+    if inlinks:
+        record["inlinks"] = inlinks
+    return record
+
+
+# --- Jackson's pretty printer (spec §3.6) ------------------------------------------------------------
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_ESCAPE_TABLE = {i: f"\\u{i:04X}" for i in range(0x20)} | {ord(k): v for k, v in _ESCAPES.items()}
+
+
+def _string(s: str) -> str:
+    return '"' + s.translate(_ESCAPE_TABLE) + '"'
+
+
+def _value(v: Any, depth: int, out: list[str]) -> None:
+    if v is None:
+        out.append("null")
+    elif isinstance(v, str):
+        out.append(_string(v))
+    elif isinstance(v, bool):
+        out.append("true" if v else "false")
+    elif isinstance(v, (int, float)):
+        out.append(str(v))
+    elif isinstance(v, dict):
+        if not v:
+            out.append("{ }")
+            return
+        out.append("{")
+        pad = "\n" + "  " * (depth + 1)
+        first = True
+        for k, item in v.items():
+            out.append(pad if first else "," + pad)
+            first = False
+            out.append(_string(k) + " : ")
+            _value(item, depth + 1, out)
+        out.append("\n" + "  " * depth + "}")
+    elif isinstance(v, (list, tuple)):
+        if not v:
+            out.append("[ ]")
+            return
+        out.append("[ ")
+        for i, item in enumerate(v):
+            if i:
+                out.append(", ")
+            _value(item, depth, out)
+        out.append(" ]")
+    else:
+        raise TypeError(f"cannot serialise {type(v).__name__}")
+
+
+def to_json_text(record: dict[str, Any]) -> str:
+    """The record as Jackson's ``DefaultPrettyPrinter`` lays it out (no trailing newline)."""
+    out: list[str] = []
+    _value(record, 0, out)
+    return "".join(out)
