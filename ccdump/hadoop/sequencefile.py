@@ -177,6 +177,12 @@ class SequenceFileReader:
         left = self.file_len - self._pos
         return self._err(self._pos, f"{what} ({n} bytes)", f"end of file after {left} bytes (truncated file)")
 
+    def _beyond(self, n: int) -> str:
+        left = self.file_len - self._pos
+        if n < 0:
+            return str(n)
+        return f"{n} with only {left} bytes left in the file (truncated file?)"
+
     def _int(self, what: str) -> int:
         return _I32.unpack(self._read(4, what))[0]
 
@@ -296,7 +302,7 @@ class SequenceFileReader:
                     length = self._int("a record length")
                 at = self._pos - 4
                 if length < 0 or length > self.file_len - self._pos - 4:
-                    raise _FramingError(self._err(at, "a record length within the file", str(length)))
+                    raise _FramingError(self._err(at, "a record length within the file", self._beyond(length)))
                 key_len = self._int("a key length")
                 if key_len < 0 or key_len > length:
                     raise _FramingError(self._err(at + 4, f"a key length from 0 to {length}", str(key_len)))
@@ -348,7 +354,7 @@ class SequenceFileReader:
                     at = self._pos
                     size = self._vint_from_file(f"the compressed size of the {name} buffer")
                     if size < 0 or size > self.file_len - self._pos:
-                        raise _FramingError(self._err(at, f"the {name} buffer size within the file", str(size)))
+                        raise _FramingError(self._err(at, f"the {name} buffer size within the file", self._beyond(size)))
                     buffers.append((at, self._read(size, f"the {name} buffer")))
             except _FramingError as exc:
                 if not self._recover(exc.error, start):
