@@ -67,11 +67,18 @@ class DataInput:
         return bytes(self.buf[p : p + n])
 
     def u8(self) -> int:
-        p = self._need(1, "a byte")
+        p = self.pos
+        if p >= self.end:
+            raise DecodeError(p, "a byte (1 bytes)", "0 bytes left")
+        self.pos = p + 1
         return self.buf[p]
 
     def i8(self) -> int:
-        b = self.u8()
+        p = self.pos
+        if p >= self.end:
+            raise DecodeError(p, "a byte (1 bytes)", "0 bytes left")
+        self.pos = p + 1
+        b = self.buf[p]
         return b - 256 if b > 127 else b
 
     def boolean(self) -> bool:
@@ -92,7 +99,11 @@ class DataInput:
         return _U16.unpack_from(self.buf, self._need(2, "an unsigned short"))[0]
 
     def i32(self) -> int:
-        return _I32.unpack_from(self.buf, self._need(4, "an int"))[0]
+        p = self.pos
+        if p + 4 > self.end:
+            raise DecodeError(p, "an int (4 bytes)", f"{self.end - p} bytes left")
+        self.pos = p + 4
+        return _I32.unpack_from(self.buf, p)[0]
 
     def i64(self) -> int:
         return _I64.unpack_from(self.buf, self._need(8, "a long"))[0]
@@ -136,6 +147,12 @@ class DataInput:
 
     def text(self) -> str:
         """``org.apache.hadoop.io.Text``: VInt length + UTF-8 (malformed bytes → U+FFFD)."""
+        p, buf = self.pos, self.buf
+        if p < self.end and buf[p] < 0x80:  # fast path: a one-byte length (0–127)
+            q = p + 1 + buf[p]
+            if q <= self.end:
+                self.pos = q
+                return str(buf[p + 1 : q], "utf-8", "replace")
         start = self.pos
         n = self.vint()
         if n < 0:

@@ -68,11 +68,15 @@ def read_metadata(d: DataInput, legacy_utf8: bool = False) -> Metadata:
     if n < 0 or n > d.remaining():
         raise DecodeError(start, "a Metadata name count that fits the value", str(n))
     entries: list[tuple[str, list[str]]] = []
+    i32 = d.i32
     for _ in range(n):
         name = string()
         at = d.pos
-        count = d.i32()
-        if count < 0 or count > d.remaining():
+        count = i32()
+        if count == 1:
+            entries.append((name, [string()]))
+            continue
+        if count < 0 or count > d.end - d.pos:
             raise DecodeError(at, "a Metadata value count that fits the value", str(count))
         entries.append((name, [string() for _ in range(count)]))
     return Metadata(entries)

@@ -8,6 +8,7 @@ and renamed when finished.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
@@ -84,9 +85,7 @@ class TarGzWriter(Writer):
 
     def abort(self) -> None:
         for closer in (self._tar.close, self._gz.close, self._raw.close):
-            try:
+            with contextlib.suppress(Exception):  # best effort while already failing
                 closer()
-            except Exception:  # noqa: S110 - best effort while already failing
-                pass
         if os.path.exists(self._tmp):
             os.unlink(self._tmp)

@@ -26,7 +26,7 @@ def test_dump_json_equals_oracle(oracle, segment):
     expected = [json.loads(line) for line in oracle.open(encoding="utf-8")]
     ours = [json.loads(json.dumps(line)) for line in dump_json_lines(Segment(str(segment)))]
     assert len(ours) == len(expected)
-    for want, got in zip(expected, ours):
+    for want, got in zip(expected, ours, strict=False):
         if want["type"] == "record" and "scoreBits" in want["value"]:
             assert got["value"]["scoreBits"] == want["value"]["scoreBits"], want["key"]
             assert got["value"].pop("score") == pytest.approx(want["value"].pop("score"), rel=1e-6)
@@ -42,7 +42,7 @@ def test_cli_dump_json_equals_oracle(oracle, segment, tmp_path):
     ).stdout.splitlines()
     expected = oracle.read_text(encoding="utf-8").splitlines()
     assert len(out) == len(expected)
-    for want, got in zip(expected, out):
+    for want, got in zip(expected, out, strict=False):
         w, g = json.loads(want), json.loads(got)
         if w["type"] == "record" and "score" in w["value"]:
             assert g["value"].pop("score") == pytest.approx(w["value"].pop("score"), rel=1e-6)
