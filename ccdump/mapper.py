@@ -7,6 +7,8 @@ document's charset instead of the platform's (the compatibility policy).
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -169,11 +171,19 @@ def to_record(
 
 # --- Jackson's pretty printer (spec §3.6) ------------------------------------------------------------
 
+_json_string = json.JSONEncoder(ensure_ascii=False).encode
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 _ESCAPE_TABLE = {i: f"\\u{i:04X}" for i in range(0x20)} | {ord(k): v for k, v in _ESCAPES.items()}
 
 
+_RARE_CONTROL = re.compile("[\x00-\x07\x0b\x0e-\x1f]")
+
+
 def _string(s: str) -> str:
+    # json's C encoder escapes exactly Jackson's set, but writes \u00xx in lower case; those
+    # characters are rare, so only strings holding one take the slow exact path.
+    if _RARE_CONTROL.search(s) is None:
+        return _json_string(s)
     return '"' + s.translate(_ESCAPE_TABLE) + '"'
 
 

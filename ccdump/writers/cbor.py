@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
 import cbor2
@@ -65,7 +68,9 @@ def nutch_cbor(json_text: str) -> bytes:
     for i, piece in enumerate(pieces):
         data = piece.encode("utf-8")
         last = i == len(pieces) - 1
-        out += (_text_head(_units(piece), len(data)) if last else b"\x79" + struct.pack(">H", len(data))) + data
+        out += (
+            _text_head(_units(piece), len(data)) if last else b"\x79" + struct.pack(">H", len(data))
+        ) + data
     out += b"\xff"
     return bytes(out)
 
@@ -85,39 +90,86 @@ def encode(record: dict[str, Any], doc: Document, fmt: CborFormat) -> bytes:
 
 
 class CborFileWriter(Writer):
-    """``<outputDir>/<c0c8>/<c16c24>/<md5>_<base>.<ext>``; the first file wins on a name collision."""
+    """``<outputDir>/<c0c8>/<c16c24>/<md5>_<base>.<ext>``; the first file wins on a name collision.
+
+    One file per document makes the file system the bottleneck (a directory and a file created for
+    almost every document), so files are written by a small thread pool: those system calls release
+    the GIL and overlap. At most ``max_pending`` encoded documents wait, so memory stays bounded.
+    """
 
     name = "cbor"
 
-    def __init__(self, output_dir: str, layout: LayoutOptions = LayoutOptions(), cbor_format: CborFormat = "nutch") -> None:
+    def __init__(
+        self,
+        output_dir: str,
+        layout: LayoutOptions = LayoutOptions(),
+        cbor_format: CborFormat = "nutch",
+        threads: int = 8,
+        max_pending: int = 64,
+    ) -> None:
         super().__init__()
         self.output_dir = os.path.abspath(output_dir)
         self.layout = layout
         self.cbor_format = cbor_format
         self._made: set[str] = set()
+        self._in_flight: set[str] = set()
+        self._pending: deque[tuple[str, Future[int]]] = deque()
+        self._max_pending = max_pending
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ccdump-cbor")
 
     def write(self, doc: Document, record: dict[str, Any] | None, *, timestamp: str = "null") -> bool:
         assert record is not None
         final = os.path.join(self.output_dir, *relative_path(doc.url, self.layout, timestamp).split("/"))
-        if os.path.exists(final):
+        if final in self._in_flight:
             self.collisions += 1
             return False
         data = encode(record, doc, self.cbor_format)
         folder = os.path.dirname(final)
-        if folder not in self._made:
-            os.makedirs(folder, exist_ok=True)
-            self._made.add(folder)
-        tmp = temp_name(final)
-        try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        if not publish(tmp, final, overwrite=False):
-            self.collisions += 1
-            return False
-        self.written += 1
-        self.bytes_written += len(data)
+        make = folder not in self._made
+        self._made.add(folder)
+        self._in_flight.add(final)
+        self._pending.append((final, self._pool.submit(_write_file, final, data, folder if make else None)))
+        while len(self._pending) > self._max_pending:
+            self._collect()
         return True
+
+    def _collect(self) -> None:
+        final, future = self._pending.popleft()
+        self._in_flight.discard(final)
+        size = future.result()
+        if size < 0:
+            self.collisions += 1
+        else:
+            self.written += 1
+            self.bytes_written += size
+
+    def close(self) -> dict[str, Any]:
+        try:
+            while self._pending:
+                self._collect()
+        finally:
+            self._pool.shutdown(wait=True)
+        return self.stats()
+
+    def abort(self) -> None:
+        for _, future in self._pending:
+            future.cancel()
+        self._pool.shutdown(wait=True)
+        self._pending.clear()
+
+
+def _write_file(final: str, data: bytes, make_folder: str | None) -> int:
+    """Write one file under a temporary name, then link it to its final name; -1 if that exists."""
+    if make_folder is not None:
+        os.makedirs(make_folder, exist_ok=True)
+    if os.path.exists(final):
+        return -1
+    tmp = temp_name(final) + f"-{threading.get_ident()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return len(data) if publish(tmp, final, overwrite=False) else -1

@@ -9,17 +9,81 @@ and renamed when finished.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import os
+import queue
+import struct
 import tarfile
+import threading
 import time
+import zlib
 from typing import Any
 
 from ccdump.nutch.document import Document
 from ccdump.writers.base import Writer, temp_name
 from ccdump.writers.cbor import CborFormat, encode
 from ccdump.writers.layout import LayoutOptions, relative_path
+
+
+class BackgroundGzip(io.RawIOBase):
+    """A gzip stream whose deflating runs in a second thread.
+
+    zlib releases the GIL, so compressing the archive overlaps with reading and mapping the next
+    documents. Writes are gathered into 1 MiB chunks; at most ``depth`` chunks wait, so memory is
+    bounded. Produces one standard gzip member (mtime 0).
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(self, raw: io.BufferedWriter, level: int = 6, depth: int = 4) -> None:
+        super().__init__()
+        self._raw = raw
+        self._buf = bytearray()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+        self._crc = 0
+        self._size = 0
+        raw.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
+        self._thread = threading.Thread(target=self._run, name="ccdump-gzip", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (chunk := self._queue.get()) is not None:
+                self._crc = zlib.crc32(chunk, self._crc)
+                self._size += len(chunk)
+                self._raw.write(self._deflate.compress(chunk))
+            self._raw.write(self._deflate.flush())
+            self._raw.write(struct.pack("<II", self._crc, self._size & 0xFFFFFFFF))
+        except BaseException as exc:  # reported to the writing thread
+            self._error = exc
+            while self._queue.get() is not None:
+                pass
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        if self._error is not None:
+            raise self._error
+        self._buf += data
+        if len(self._buf) >= self.CHUNK:
+            self._queue.put(bytes(self._buf))
+            self._buf.clear()
+        return len(data)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        if self._buf:
+            self._queue.put(bytes(self._buf))
+            self._buf.clear()
+        self._queue.put(None)
+        self._thread.join()
+        super().close()
+        if self._error is not None:
+            raise self._error
 
 
 def archive_path(output_dir: str, started: float) -> str:
@@ -53,7 +117,7 @@ class TarGzWriter(Writer):
         self._names: set[str] = set()
         self._tmp = temp_name(self.path)
         self._raw = open(self._tmp, "wb")
-        self._gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, compresslevel=compresslevel, mtime=0)
+        self._gz = BackgroundGzip(self._raw, compresslevel)
         self._tar = tarfile.open(fileobj=self._gz, mode="w|", format=tarfile.GNU_FORMAT)
 
     def write(self, doc: Document, record: dict[str, Any] | None, *, timestamp: str = "null") -> bool:
