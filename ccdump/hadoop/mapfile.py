@@ -45,7 +45,7 @@ class MapFileIndex:
         return self.offsets[i] if i >= 0 else None
 
     def entries(self) -> list[tuple[bytes, int]]:
-        return list(zip(self.keys, self.offsets))
+        return list(zip(self.keys, self.offsets, strict=False))
 
 
 class MapFileReader:

@@ -6,7 +6,8 @@ segments, the linkdb and the crawldb.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ccdump.hadoop.writables import DataInput, DecodeError
 from ccdump.nutch import content, crawldatum, linkdb, parse
