@@ -49,3 +49,18 @@ class JobsError(CcdumpError):
     """A job-tracker request failed."""
 
     status: int = 400
+
+
+class WarcFormatError(CcdumpError):
+    """The input is not a readable WARC file.
+
+    Names the file and the byte offset (in the file as stored, i.e. compressed) of the record or
+    gzip member where reading failed, so ``xxd -s OFFSET`` or ``warcio index`` can show it.
+    """
+
+    def __init__(self, path: str, offset: int | None, problem: str) -> None:
+        self.path = path
+        self.offset = offset
+        self.problem = problem
+        where = f"{path}" if offset is None else f"{path} at byte {offset}"
+        super().__init__(f"{where}: {problem}")

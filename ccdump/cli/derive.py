@@ -1,0 +1,146 @@
+"""``ccdump wat | wet | cdxj``: Common Crawl's derived files from existing WARC files.
+
+Each command: options → one library call per WARC file → a summary line. The library does the
+work (:mod:`ccdump.writers.wat`, :mod:`~ccdump.writers.wet`, :mod:`~ccdump.writers.cdxj`,
+:mod:`~ccdump.writers.parquet`); errors are :class:`~ccdump.errors.CcdumpError` and the
+top-level group prints them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import click
+from tqdm import tqdm
+
+from ccdump.writers.cdxj import cdxj_name, generate_cdxj
+from ccdump.writers.derived import Stats, derived_name
+from ccdump.writers.parquet import SUBSETS, ParquetIndexWriter
+from ccdump.writers.wat import generate_wat
+from ccdump.writers.wet import generate_wet
+
+_files = click.argument("warc_files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+_output_dir = click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory for the output files (default: next to each WARC file).",
+)
+
+
+def _out(warc: str, output_dir: str | None, name: str) -> str:
+    return os.path.join(output_dir if output_dir is not None else os.path.dirname(warc), name)
+
+
+def _run(files: tuple[str, ...], one: Callable[[str], Stats], what: str) -> None:
+    total_in = total_out = 0
+    for path in tqdm(files, desc=what, unit="file", disable=None, leave=False):
+        stats = one(path)
+        total_in += stats.records_in
+        total_out += stats.records_out
+        click.echo(f"{stats.path}: {stats.records_out} records", err=True)
+    click.echo(f"{what}: {len(files)} file(s), {total_in} WARC records in, {total_out} out", err=True)
+
+
+@click.command("wat")
+@_files
+@_output_dir
+def wat_command(warc_files: tuple[str, ...], output_dir: str | None) -> None:
+    """Write a WAT file (``X.warc.wat.gz``) for each WARC file ``X.warc.gz``.
+
+    \b
+    Example:
+      ccdump wat crawl/warc/*.warc.gz -o crawl/wat
+    """
+    _run(warc_files, lambda p: generate_wat(p, _out(p, output_dir, derived_name(p, "wat"))), "wat")
+
+
+@click.command("wet")
+@_files
+@_output_dir
+def wet_command(warc_files: tuple[str, ...], output_dir: str | None) -> None:
+    """Write a WET file (``X.warc.wet.gz``) for each WARC file ``X.warc.gz``.
+
+    \b
+    Example:
+      ccdump wet crawl/warc/*.warc.gz -o crawl/wet
+    """
+    _run(warc_files, lambda p: generate_wet(p, _out(p, output_dir, derived_name(p, "wet"))), "wet")
+
+
+@click.command("cdxj")
+@_files
+@_output_dir
+@click.option(
+    "--filename-prefix",
+    default="",
+    help="Prepended to the WARC file name in each line's filename field, e.g. "
+    "crawl-data/CC-MAIN-2024-22/segments/1715971057216.39/warc/",
+)
+@click.option("--unsorted", is_flag=True, help="Keep WARC order instead of sorting by SURT key.")
+@click.option(
+    "--parquet",
+    "parquet_root",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write the Parquet columnar index under this directory (crawl=NAME/subset=SUBSET/).",
+)
+@click.option("--crawl", default=None, help="Crawl name for the Parquet partition, e.g. CC-MAIN-2024-22.")
+@click.option(
+    "--subset",
+    type=click.Choice(SUBSETS),
+    default="warc",
+    show_default=True,
+    help="Parquet subset partition.",
+)
+@click.option("--segment", default=None, help="warc_segment value (default: parsed from the filename field).")
+@click.option("--int96", is_flag=True, help="Write fetch_time as legacy INT96 instead of INT64 microseconds.")
+def cdxj_command(
+    warc_files: tuple[str, ...],
+    output_dir: str | None,
+    filename_prefix: str,
+    unsorted: bool,
+    parquet_root: str | None,
+    crawl: str | None,
+    subset: str,
+    segment: str | None,
+    int96: bool,
+) -> None:
+    """Index each WARC file ``X.warc.gz`` into ``X.cdx.gz`` (SURT-sorted CDXJ, Common Crawl's fields).
+
+    With --parquet, also write one part file of the columnar index for all the given WARC files.
+
+    \b
+    Examples:
+      ccdump cdxj crawl/warc/*.warc.gz -o crawl/cdx
+      ccdump cdxj crawl/warc/*.warc.gz --parquet crawl/table --crawl CC-MAIN-2024-22
+    """
+    if parquet_root is not None and not crawl:
+        raise click.UsageError("--parquet needs --crawl NAME")
+    parquet = (
+        ParquetIndexWriter(parquet_root, crawl, subset, segment=segment, int96=int96)
+        if parquet_root
+        else None
+    )
+    try:
+        _run(
+            warc_files,
+            lambda p: generate_cdxj(
+                p,
+                _out(p, output_dir, cdxj_name(p)),
+                filename=filename_prefix + os.path.basename(p),
+                parquet=parquet,
+                segment=segment,
+                sort=not unsorted,
+            ),
+            "cdxj",
+        )
+    except BaseException:
+        if parquet is not None:
+            parquet.abort()
+        raise
+    if parquet is not None:
+        stats = parquet.close()
+        click.echo(f"{stats.path}: {stats.records_out} rows", err=True)
