@@ -14,8 +14,8 @@ from __future__ import annotations
 import bz2
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 _U32 = struct.Struct(">I")
 
@@ -108,7 +108,9 @@ def _zstd_decompress(data: bytes, limit: int) -> bytes:
 def _zstd_compress(data: bytes) -> bytes:
     import zstandard
 
-    return zstandard.ZstdCompressor(level=3).compress(data)
+    # Hadoop's ZStandardCompressor streams (ZSTD_compressStream/endStream) without a pledged size,
+    # so its frames carry no content size; level 3 is io.compression.codec.zstd.level's default.
+    return zstandard.ZstdCompressor(level=3, write_content_size=False).compress(data)
 
 
 def _block_framed_decompress(
@@ -151,15 +153,24 @@ def _block_framed_decompress(
 def _block_framed_compress(
     data: bytes, buffer_size: int, overhead: Callable[[int], int], raw_compress: Callable[[bytes], bytes]
 ) -> bytes:
-    """Hadoop's ``BlockCompressorStream.write`` for one whole value: one block, chunked input."""
+    """Hadoop's ``BlockCompressorStream`` given the whole stream in one ``write`` call, then ``finish``.
+
+    That is what ``SequenceFile`` does for each BLOCK buffer. Byte for byte as Hadoop writes it:
+    an empty stream is a lone ``00 00 00 00`` (``finish`` writes the zero length, the compressor
+    emits nothing); input of at most ``max_input`` bytes is one block of one chunk; longer input is
+    one block of several chunks, followed by an empty block ``00 00 00 00`` because ``finish``
+    runs once more on the freshly reset compressor (seen in Hadoop-written Snappy files).
+    """
     if not data:
-        return b""
+        return _U32.pack(0)
     max_input = buffer_size - overhead(buffer_size)
     out = bytearray(_U32.pack(len(data)))
     for i in range(0, len(data), max_input):
         chunk = raw_compress(data[i : i + max_input])
         out += _U32.pack(len(chunk))
         out += chunk
+    if len(data) > max_input:
+        out += _U32.pack(0)
     return bytes(out)
 
 
@@ -178,8 +189,18 @@ def _snappy_raw_compress(data: bytes) -> bytes:
 def _lz4_raw_decompress(chunk: bytes, room: int) -> bytes:
     import cramjam
 
-    # A raw LZ4 block does not store its size; the framing tells how much room is left.
-    return bytes(cramjam.lz4.decompress_block(chunk, output_len=room))
+    # A raw LZ4 block does not store its size; the framing tells how much room is left in the
+    # block. ``decompress_block(output_len=room)`` would return exactly ``room`` bytes, zero-padded,
+    # which corrupts blocks of several chunks (values > ~255 KiB); decompressing into a buffer
+    # of ``room`` bytes returns the real size of this chunk.
+    # An LZ4 sequence expands at most ~255:1, which bounds the buffer for a corrupt block length.
+    room = min(room, len(chunk) * 255 + 64)
+    buf = bytearray(room)
+    try:
+        n = cramjam.lz4.decompress_block_into(chunk, buf, output_len=room)
+    except TypeError:  # older cramjam lacks output_len here; then right only if the chunk ends the block
+        return bytes(cramjam.lz4.decompress_block(chunk, output_len=room))
+    return bytes(memoryview(buf)[:n])
 
 
 def _lz4_raw_compress(data: bytes) -> bytes:

@@ -72,10 +72,15 @@ class MapFileReader:
             yield from reader
 
     def get_all(self, key: bytes) -> list[RawRecord]:
-        """Every record stored under ``key`` (crawl_fetch may hold a key twice)."""
-        start = self.index.floor(key)
-        if start is None:
+        """Every record stored under ``key`` (crawl_fetch may hold a key twice).
+
+        The scan starts at the last index entry *before* ``key``: an entry can fall on the second of
+        two equal keys, and starting there would miss the first.
+        """
+        index = self.index
+        if not index.keys or index.keys[0] > key:
             return []
+        start = index.offsets[max(bisect.bisect_left(index.keys, key) - 1, 0)]
         found: list[RawRecord] = []
         with self.open_data() as reader:
             for rec in reader.records(start):

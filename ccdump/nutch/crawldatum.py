@@ -64,7 +64,8 @@ class CrawlDatum:
         return w.value if w is not None and w.cls == PROTOCOL_STATUS else None
 
 
-def read_crawl_datum(d: DataInput) -> CrawlDatum:
+def read_crawl_datum(d: DataInput, legacy_utf8: bool = False) -> CrawlDatum:
+    """``legacy_utf8``: Nutch 0.8 data (UTF8 keys), whose v4 metadata names classes in UTF8."""
     at = d.pos
     version = d.u8()
     if version > CUR_VERSION:
@@ -84,7 +85,7 @@ def read_crawl_datum(d: DataInput) -> CrawlDatum:
         if n > 0:
             signature = d.raw(n, "the signature")
     if version > 3 and d.boolean():
-        metadata = read_hadoop_map(d) if version >= 7 else read_nutch_map(d)
+        metadata = read_hadoop_map(d) if version >= 7 else read_nutch_map(d, legacy_utf8)
     return CrawlDatum(status, fetch_time, retries, interval, score_bits, modified, signature, metadata, version, stored)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ccdump.errors import InputError, SegmentFormatError
 from ccdump.hadoop import fs
-from ccdump.hadoop.sequencefile import OnError, RawRecord, SequenceFileReader
+from ccdump.hadoop.sequencefile import UTF8, OnError, RawRecord, SequenceFileReader
 from ccdump.hadoop.writables import DecodeError
 from ccdump.nutch import parse
 from ccdump.nutch.document import Document
@@ -175,10 +175,11 @@ class Segment:
             self.stats.note(f"{part.subdir}: unreadable part", error)
             return
         layout: parse.OutlinkLayout = "flag"
+        legacy = reader.header.key_class == UTF8
         try:
             for rec in reader:
                 try:
-                    value = decode_value(value_class, rec.value, outlink_layout=layout)
+                    value = decode_value(value_class, rec.value, outlink_layout=layout, legacy_utf8=legacy)
                 except DecodeError as exc:
                     error = SegmentFormatError(
                         reader.path,

@@ -24,9 +24,22 @@ def can_decode(value_class: str) -> bool:
     return value_class in _DECODERS or value_class == parse.PARSE_DATA
 
 
-def decode_value(value_class: str, raw: bytes, *, outlink_layout: parse.OutlinkLayout = "flag") -> Any:
-    """Decode ``raw`` as ``value_class``; raises DecodeError unless every byte is consumed."""
+def decode_value(
+    value_class: str, raw: bytes, *, outlink_layout: parse.OutlinkLayout = "flag", legacy_utf8: bool = False
+) -> Any:
+    """Decode ``raw`` as ``value_class``; raises DecodeError unless every byte is consumed.
+
+    ``legacy_utf8`` (files with ``UTF8`` keys, Nutch 0.8): strings inside CrawlDatum metadata and
+    Inlinks are UTF8 too.
+    """
     d = DataInput(raw)
+    if legacy_utf8 and value_class == crawldatum.CLASS:
+        value = crawldatum.read_crawl_datum(d, legacy_utf8=True)
+        if not d.at_end():
+            raise DecodeError(d.pos, "the end of the CrawlDatum value", f"{d.remaining()} more bytes")
+        return value
+    if legacy_utf8 and value_class == linkdb.CLASS:
+        return linkdb.read_inlinks(d, legacy_utf8=True)
     if value_class == parse.PARSE_DATA:
         return parse.read_parse_data(d, outlink_layout)  # checks exact length itself
     try:
