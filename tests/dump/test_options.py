@@ -177,3 +177,22 @@ def test_unreadable_part_other_parts_still_dumped(conformance, tmp_path):
     with tarfile.open(archive) as tar:
         assert len(tar.getnames()) == len(good_docs)
     assert not [p for p in out.iterdir() if p.name.startswith(".")], "no temporary file left behind"
+
+
+def test_linkdb_inlinks_equal_a_sequential_scan(tmp_path):
+    """-linkdb adds each URL's inlinks; keyed lookups agree with a full scan of the linkdb."""
+    from ccdump.hadoop.sequencefile import SequenceFileReader
+    from ccdump.hadoop.writables import DataInput
+    from ccdump.nutch.linkdb import read_inlinks
+
+    sample = Path(__file__).resolve().parents[2] / "fixtures" / "sample"
+    expected: dict[str, list[str]] = {}
+    for data in (sample / "linkdb" / "current").glob("part-*/data"):
+        for rec in SequenceFileReader(str(data)):
+            expected[rec.key_str()] = list(dict.fromkeys(i.from_url for i in read_inlinks(DataInput(rec.value))))
+    run("-segment", str(sample / "segments"), "-outputDir", str(tmp_path), "-linkdb", str(sample / "linkdb"), "-quiet")
+    got = {r["key"]: r.get("inlinks") for r in records(tmp_path).values()}
+    with_links = {k: v for k, v in got.items() if v}
+    assert with_links, "the sample linkdb should give some documents inlinks"
+    for key, links in got.items():
+        assert links == expected.get(key), key
