@@ -23,6 +23,7 @@ from ccdump.nutch.segment import CONTENT, PARSE_DATA, Segment, iter_segments
 from ccdump.web import mime
 from ccdump.writers.base import Writer
 from ccdump.writers.cbor import CborFileWriter, CborFormat
+from ccdump.writers.commoncrawl import DerivedOptions, derived_listeners
 from ccdump.writers.layout import LayoutOptions
 from ccdump.writers.tar import TarGzWriter
 
@@ -50,6 +51,8 @@ class DumpOptions:
     linkdb: str | None = None
     cbor_format: CborFormat = "nutch"
     config: NutchConfig = field(default_factory=NutchConfig)
+    #: -wat/-wet/-cdxj/-parquet/-publish on the WARC modes
+    derived: DerivedOptions = field(default_factory=DerivedOptions)
     on_error: str = "skip"
     verify_crc: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -131,6 +134,9 @@ def make_writer(options: DumpOptions, started: float) -> Writer:
             from ccdump.writers.warc import make_dump_warc_writer
         except ImportError as exc:  # pragma: no cover - until the WARC writer exists
             raise WriterError(f"WARC output is not available: {exc}") from None
+        if options.derived.any:
+            listeners = list(options.extra.get("warc_listeners", ())) + derived_listeners(options.derived)
+            options.extra["warc_listeners"] = listeners
         return make_dump_warc_writer(options, started)
     if options.gzip:
         return TarGzWriter(options.output_dir, layout, options.cbor_format, started)
@@ -180,6 +186,8 @@ def run(options: DumpOptions, progress: Progress | None = None) -> DumpStats:
             if progress is not None:
                 progress(stats.documents, done_bytes, total_bytes)
     ws = writer.stats()
+    for reason, n in (ws.get("skipped") or {}).items():
+        stats.skipped[f"warc: {reason}"] += n
     stats.written, stats.collisions = ws["written"], ws["collisions"]
     stats.bytes_written, stats.outputs = ws["bytes"], ws["outputs"]
     stats.seconds = time.time() - started

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
 
 from ccdump.config import NutchConfig
 from ccdump.run import DumpOptions, run
+from ccdump.writers.commoncrawl import DerivedOptions
 
 #: Options that take several values in Nutch's syntax (``-mimetype text/html application/pdf``).
 MULTI_VALUE = ("-segment", "-mimetype")
@@ -57,6 +59,14 @@ class NutchStyleCommand(click.Command):
 @click.option("-warcSize", "warc_size", type=click.IntRange(min=0), default=0, metavar="BYTES",
               help="Rotate WARC files before this size (0: 1 GiB, Nutch's default).")
 @click.option("-warcPrefix", "warc_prefix", default="WEB", show_default=True, help="WARC file name prefix.")
+@click.option("-wat", is_flag=True, help="With -warc: also X.warc.wat.gz per WARC file (Common Crawl's WAT).")
+@click.option("-wet", is_flag=True, help="With -warc: also X.warc.wet.gz per WARC file (plain text).")
+@click.option("-cdxj", is_flag=True, help="With -warc: also a SURT-sorted X.cdx.gz index per WARC file.")
+@click.option("-parquet", "parquet_dir", metavar="DIR", help="With -warc: the columnar index (Parquet) under DIR.")
+@click.option("-crawl", "crawl_name", default="CCDUMP", show_default=True, help="Crawl name of the Parquet partition.")
+@click.option("-commoncrawl", is_flag=True, help="-warc -gzip -wat -wet -cdxj (and -parquet OUT/index unless given).")
+@click.option("-publish", "publish_url", metavar="URL", help="Register each finished WAT file with this job tracker.")
+@click.option("-publishToken", "publish_token", metavar="T", help="The tracker's admin token, for -publish.")
 @click.option("-cborFormat", "cbor_format", type=click.Choice(["nutch", "native"]), default="nutch", show_default=True,
               help="nutch: tag 55799 + JSON text; native: CBOR map with the raw body as bytes.")
 @click.option("-cborNative", "cbor_native", is_flag=True, help="Same as -cborFormat native.")
@@ -68,7 +78,8 @@ class NutchStyleCommand(click.Command):
               help="Stop at the first corrupt record (default: skip it, count it, go on).")
 @click.option("-verifyCrc", "verify_crc", is_flag=True, help="Check input files against their .crc sidecars.")
 def dump_command(segments, output_dir, mime_types, cbor_format, cbor_native, conf_files, overrides, stats_json,
-                 quiet, fail_on_corrupt, **rest) -> None:
+                 quiet, fail_on_corrupt, wat, wet, cdxj, parquet_dir, crawl_name, commoncrawl, publish_url,
+                 publish_token, **rest) -> None:
     """Dump Nutch segments as CBOR files, a tar.gz archive or WARC files (Nutch's commoncrawldump).
 
     \b
@@ -76,8 +87,18 @@ def dump_command(segments, output_dir, mime_types, cbor_format, cbor_native, con
       ccdump -segment crawl/segments -outputDir out
       ccdump -segment crawl/segments/20241121093000 -outputDir out -gzip -mimetype text/html application/pdf
       ccdump -segment hdfs://nn/crawl/segments -outputDir out -warc -gzip -conf nutch-site.xml
+      ccdump -segment crawl/segments -outputDir out -commoncrawl -crawl MY-CRAWL-2024
     """
+    if commoncrawl:
+        rest["warc"] = rest["gzip"] = wat = wet = cdxj = True
+        parquet_dir = parquet_dir or os.path.join(output_dir, "index")
+    derived = DerivedOptions(wat, wet, cdxj, parquet_dir, crawl_name, publish_url, publish_token)
+    if derived.any and not rest["warc"]:
+        raise click.UsageError("-wat, -wet, -cdxj and -parquet need -warc (or use -commoncrawl)")
+    if publish_url and not wat:
+        raise click.UsageError("-publish needs -wat (it publishes WAT shards)")
     options = DumpOptions(
+        derived=derived,
         output_dir=output_dir,
         segments=list(segments),
         mime_types=list(mime_types) or None,
