@@ -187,7 +187,7 @@ def run(options: DumpOptions, progress: Progress | None = None) -> DumpStats:
                 progress(stats.documents, done_bytes, total_bytes)
     ws = writer.stats()
     for reason, n in (ws.get("skipped") or {}).items():
-        stats.skipped[f"warc: {reason}"] += n
+        stats.skipped[reason] += n
     stats.written, stats.collisions = ws["written"], ws["collisions"]
     stats.bytes_written, stats.outputs = ws["bytes"], ws["outputs"]
     stats.seconds = time.time() - started

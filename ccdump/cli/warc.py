@@ -19,6 +19,7 @@ from ccdump.config import NutchConfig
 from ccdump.errors import InputError
 from ccdump.nutch.segment import is_segment
 from ccdump.run import DumpOptions, run
+from ccdump.writers.commoncrawl import DerivedOptions
 from ccdump.writers.warc import CaptureFilter
 
 
@@ -54,8 +55,17 @@ def segments_in(folder: str) -> list[str]:
 @click.option("-statsJson", "stats_json", metavar="FILE", help="Also write the statistics as JSON.")
 @click.option("-quiet", is_flag=True, help="No progress bar and no report.")
 @click.option("-failOnCorrupt", "fail_on_corrupt", is_flag=True, help="Stop at the first corrupt record.")
+@click.option("-wat", is_flag=True, help="Also X.warc.wat.gz per WARC file (Common Crawl's WAT).")
+@click.option("-wet", is_flag=True, help="Also X.warc.wet.gz per WARC file.")
+@click.option("-cdxj", is_flag=True, help="Also a SURT-sorted X.cdx.gz index per WARC file.")
+@click.option("-parquet", "parquet_dir", metavar="DIR", help="Also the columnar index (Parquet) under DIR.")
+@click.option("-crawl", "crawl_name", default="CCDUMP", show_default=True, help="Crawl name of the Parquet partition.")
+@click.option("-commoncrawl", is_flag=True, help="-wat -wet -cdxj and -parquet OUTPUT/index.")
+@click.option("-publish", "publish_url", metavar="URL", help="Register each finished WAT file with this job tracker.")
+@click.option("-publishToken", "publish_token", metavar="T", help="The tracker's admin token, for -publish.")
 def warc_command(output, segments, segment_dirs, only_successful, include_parse_data, include_parse_text, warc_size,
-                 warc_prefix, warc_version, gzip, conf_files, overrides, stats_json, quiet, fail_on_corrupt) -> None:
+                 warc_prefix, warc_version, gzip, conf_files, overrides, stats_json, quiet, fail_on_corrupt,
+                 wat, wet, cdxj, parquet_dir, crawl_name, commoncrawl, publish_url, publish_token) -> None:
     """Export segments as WARC files, like Nutch's WARCExporter (bin/nutch warc).
 
     \b
@@ -72,7 +82,13 @@ def warc_command(output, segments, segment_dirs, only_successful, include_parse_
         only_successful=only_successful or config.get_bool("warc.exporter.only.successful.responses"),
         require_fetch=True,
     )
+    if commoncrawl:
+        wat = wet = cdxj = True
+        parquet_dir = parquet_dir or os.path.join(output, "index")
+    if publish_url and not wat:
+        raise click.UsageError("-publish needs -wat (it publishes WAT shards)")
     options = DumpOptions(
+        derived=DerivedOptions(wat, wet, cdxj, parquet_dir, crawl_name, publish_url, publish_token),
         output_dir=output,
         segments=paths,
         gzip=gzip,
@@ -94,7 +110,6 @@ def warc_command(output, segments, segment_dirs, only_successful, include_parse_
     finally:
         if bar is not None:
             bar.close()
-    stats.skipped.update(capture_filter.skipped)
     if stats_json:
         with open(stats_json, "w", encoding="utf-8") as f:
             json.dump(stats.to_json(), f, indent=2)
