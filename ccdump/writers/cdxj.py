@@ -101,7 +101,10 @@ class _Pending:
         if self.languages is not None:
             data["languages"] = self.languages
         data.update(self.tail)
-        return f"{self.key} {self.timestamp} {json.dumps(data, separators=(', ', ': '))}"
+        return f"{self.key} {self.timestamp} {_ENCODER.encode(data)}"
+
+
+_ENCODER = json.JSONEncoder(separators=(", ", ": "))  # ASCII-only, as WarcCdxWriter writes it
 
 
 def _entry(rec: WarcRecord, filename: str) -> _Pending:

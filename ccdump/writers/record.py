@@ -83,12 +83,18 @@ class WarcRecord:
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        """First value of a WARC header, case-insensitive."""
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return default
+        """First value of a WARC header, case-insensitive.
+
+        The writers ask each record for a dozen headers; the first call indexes them (so
+        ``headers`` must not change once the record has been handed to a writer).
+        """
+        index = self.cache.get("headers")
+        if index is None:
+            index = {}
+            for key, value in self.headers:
+                index.setdefault(key.lower(), value)
+            self.cache["headers"] = index
+        return index.get(name.lower(), default)
 
     @property
     def type(self) -> str:

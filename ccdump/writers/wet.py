@@ -126,6 +126,7 @@ def generate_wet(
     warc_path = os.fspath(warc_path)
     if out_path is None:
         out_path = os.path.join(os.path.dirname(warc_path), derived_name(warc_path, "wet"))
+    kw.setdefault("background", True)  # reading a WARC leaves the second core idle
     with WetWriter(out_path, os.path.basename(warc_path), **kw) as writer:
         for rec in read_warc(warc_path):
             writer.add(rec)

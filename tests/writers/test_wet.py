@@ -8,6 +8,7 @@ import os
 from fastwarc.warc import ArchiveIterator as FastIterator
 
 from ccdump.writers.record import sha1_base32
+from ccdump.writers.warcreader import read_warc
 from ccdump.writers.wet import WetWriter, generate_wet
 from tests.writers.conftest import REF_NAME
 from tests.writers.test_wat import block_fields, read_records
@@ -100,3 +101,43 @@ def test_empty_warc_gives_empty_file(tmp_path):
     assert stats.records_out == 0 and os.path.getsize(stats.path) == 0
     assert stats.path.endswith("e.warc.wet.gz")
     assert gzip.decompress(open(stats.path, "rb").read()) == b""
+
+
+def test_parallel_html_gives_the_same_files(tmp_path):
+    """Extraction in a helper process: the writers see the same records, in order, same output."""
+    from ccdump.writers.cdxj import CdxjWriter
+    from ccdump.writers.httpview import ParallelHtml, is_html
+    from ccdump.writers.wat import WatWriter
+    from tests.writers.test_wat import FIXED, fixed_ids
+    from tests.writers.warcgen import sample_captures
+
+    warc = tmp_path / "s.warc.gz"
+    captures = sample_captures() * 3 + [
+        Capture(f"https://p.example/{i}", page(f"P{i}", body=f"<p>x {i}</p>")) for i in range(30)
+    ]
+    records = write_warc(warc, captures, with_records=True)
+
+    def writers(tag):
+        return [
+            WatWriter(tmp_path / f"{tag}.wat.gz", warc.name, make_id=fixed_ids(), **FIXED),
+            WetWriter(tmp_path / f"{tag}.wet.gz", warc.name, make_id=fixed_ids(), now=FIXED["now"]),
+            CdxjWriter(tmp_path / f"{tag}.cdxj", warc.name),
+        ]
+
+    plain = writers("plain")
+    for rec in records:
+        for w in plain:
+            w.add(rec)
+    for w in plain:
+        w.close()
+    parallel = ParallelHtml(writers("par"), window=3, max_queue=5)
+    for rec in read_warc(warc):  # fresh records: nothing extracted yet
+        parallel.add(rec)
+    parallel.close()
+    html_pages = sum(1 for rec in records if is_html(rec))
+    assert parallel.remote_pages > 0 and parallel.remote_pages + parallel.local_pages == html_pages == 51
+    for ext in ("wat.gz", "wet.gz", "cdxj"):
+        a, b = (tmp_path / f"plain.{ext}").read_bytes(), (tmp_path / f"par.{ext}").read_bytes()
+        if ext.endswith(".gz"):
+            a, b = gzip.decompress(a), gzip.decompress(b)
+        assert a == b, ext

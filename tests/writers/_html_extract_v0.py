@@ -1,0 +1,703 @@
+"""Test oracle: ``ccdump/writers/html_extract.py`` as it was before the walk was optimised (frozen copy).
+
+tests/writers/test_html_walk_oracle.py checks that the optimised module gives the same metadata and
+text on generated pages and on random markup. Do not edit; it is not used by the package.
+
+Original docstring: HTML metadata, links and plain text, extracted as Common Crawl's WAT/WET generator does.
+
+A port of ia-web-commons' ``ExtractingParseObserver`` (commoncrawl fork @39b5c22) driven by a
+walk over selectolax's lexbor HTML5 DOM instead of the htmlparser lexer's tag events: each element
+gives an "open" event, each non-void element a "close" event after its children, each text node a
+"text" event. The observer's rules are kept as they are: which tags and attributes give ``Links``
+entries and in what key order, ``A@/href`` entries emitted when ``</a>`` closes (so nested images
+come first), ``Head`` created lazily with keys in first-appearance order, ``data:`` URLs trimmed,
+CSS ``url()``/``@import`` in ``<style>`` text, the paragraph/space rules of the text extract.
+
+A DOM is not a tag stream, so malformed HTML can differ where HTML5 tree building moves or
+invents elements (an ``<a>`` that is never closed is emitted here, dropped by Common Crawl; a
+``</p>`` without ``<p>`` adds an empty paragraph; text after ``</html>`` moves into ``<body>``;
+``<template>`` contents and raw text inside ``<iframe>``/``<noembed>``/``<noframes>`` are
+skipped). Attribute values and text arrive entity-decoded from lexbor (HTML5 rules), where the
+original decodes them with jsoup; lengths are counted in code points, not UTF-16 units. Parsing
+never fails: lexbor accepts any input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html as _html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser
+
+MAX_TEXT_LEN = 128
+_CHARSET_SNIFF = 8192
+
+_BLOCK = frozenset(  # noqa: SIM905 - the lists read as in the Java source
+    [
+        "ADDRESS",
+        "ARTICLE",
+        "ASIDE",
+        "BLOCKQUOTE",
+        "BODY",
+        "BR",
+        "BUTTON",
+        "CANVAS",
+        "CAPTION",
+        "CENTER",
+        "COL",
+        "COLGROUP",
+        "DD",
+        "DIV",
+        "DL",
+        "DT",
+        "EMBED",
+        "FIELDSET",
+        "FIGCAPTION",
+        "FIGURE",
+        "FOOTER",
+        "FORM",
+        "H1",
+        "H2",
+        "H3",
+        "H4",
+        "H5",
+        "H6",
+        "HEADER",
+        "HGROUP",
+        "HR",
+        "LI",
+        "MAP",
+        "NOFRAMES",
+        "NOSCRIPT",
+        "OBJECT",
+        "OL",
+        "OUTPUT",
+        "P",
+        "PRE",
+        "PROGRESS",
+        "SECTION",
+        "TABLE",
+        "TBODY",
+        "TEXTAREA",
+        "TFOOT",
+        "TH",
+        "THEAD",
+        "TITLE",
+        "TR",
+        "UL",
+        "VIDEO",
+    ]
+)
+_INLINE_SPACING = frozenset(  # noqa: SIM905
+    [
+        "ADDRESS",
+        "CITE",
+        "DETAILS",
+        "DATALIST",
+        "IFRAME",
+        "IMG",
+        "INPUT",
+        "LABEL",
+        "LEGEND",
+        "OPTGROUP",
+        "Q",
+        "SELECT",
+        "SUMMARY",
+        "TBODY",
+        "TD",
+        "TIME",
+    ]
+)
+_SPACING = _BLOCK | _INLINE_SPACING
+_SPECIAL = frozenset(("HEAD", "TITLE", "PRE", "SVG", "BODY"))
+#: closing these changes state; any other close only matters while a <title> is open
+_CLOSE_EFFECT = _SPACING | {"A", "HEAD", "PRE", "SVG"}
+#: elements without an end tag: the lexer never reports a close for them
+_VOID = frozenset(  # noqa: SIM905
+    [
+        "AREA",
+        "BASE",
+        "BASEFONT",
+        "BGSOUND",
+        "BR",
+        "COL",
+        "EMBED",
+        "FRAME",
+        "HR",
+        "IMAGE",
+        "IMG",
+        "INPUT",
+        "KEYGEN",
+        "LINK",
+        "META",
+        "PARAM",
+        "SOURCE",
+        "TRACK",
+        "WBR",
+    ]
+)
+#: children not walked: script text is ignored, style text is scanned for URLs, the rest is raw
+#: text in HTML5 that the original lexer would have parsed as markup
+_OPAQUE = frozenset(("SCRIPT", "STYLE", "IFRAME", "NOEMBED", "NOFRAMES", "TEMPLATE"))
+_GLOBAL_HREF_ATTRS = frozenset(("background", "data-href", "data-uri"))
+_GLOBAL_HREF_SELECTOR = "[background],[data-href],[data-uri]"
+
+# Java's Character.isWhitespace after the observer maps controls and U+00A0 to a space
+_WS = " \u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u2028\u2029\u205f\u3000"
+_WS_SET = frozenset(_WS)
+_JAVA_WS_CHARS = frozenset(_WS + "\t\n\x0b\f\r\x1c\x1d\x1e\x1f")
+_WS_RUN = re.compile(f"([{_WS}])[{_WS}]+")
+_TO_SPACE = {c: " " for c in [*range(0x20), 0x7F, 0xA0]}
+_JAVA_TRIM = "".join(chr(c) for c in range(0x21))
+
+_JAVA_WS = r"[ \t\n\x0b\f\r]"
+_CSS_URL = re.compile(rf"url{_JAVA_WS}*\({_JAVA_WS}*([^) \t\n\x0b\f\r]{{1,8000}}?){_JAVA_WS}*\)")
+_CSS_TRIM = re.compile(r"""^(?:\\?["'])+|(?:\\?["'])+$""")
+_CSS_IMPORT = re.compile(
+    rf"""@import{_JAVA_WS}+((?:'[^']+')|(?:"[^"]+")|(?:\('[^']+'\))|(?:\("[^"]+"\))|(?:\([^)]+\))|"""
+    rf"""(?:[a-z0-9_.:/\\-]+)){_JAVA_WS}*;"""
+)
+_CSS_SCAN_LIMIT = 100000
+_ONCLICK = (
+    re.compile(
+        r"""(?i)^(?:javascript:)?(?:(?:window|top|document|self|parent)\.)?location(?:\.href)?"""
+        rf"""{_JAVA_WS}*={_JAVA_WS}*('|&#39;)([^'"]{{3,256}})\1$"""
+    ),
+    re.compile(r"""(?i)^(?:javascript:)?(?:window|parent)\.open\((['"]|&#39;)([^"']{3,256}?)\1[,)]"""),
+)
+
+_META_CT = re.compile(r"<\s*META((>)|(\s+[^>]*>))", re.IGNORECASE)
+_ANY_ATTR = r"""(?:"[^">]*")|(?:'[^'>]*')|(?:\\"[^>\\]*\\")|"""
+_META_CONTENT = re.compile(rf"\bcontent\s*=\s*({_ANY_ATTR})(?:\s|>)?", re.IGNORECASE)
+_META_EQUIV = re.compile(rf"\bhttp-equiv\s*=\s*(Content-Type|{_ANY_ATTR})(?:\s|>)?", re.IGNORECASE)
+_META_CHARSET5 = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE
+)
+
+
+@dataclass(slots=True)
+class HtmlExtract:
+    """``metadata``: the WAT's ``HTML-Metadata`` object; ``text``: the WET text, None when empty."""
+
+    metadata: dict[str, Any]
+    text: str | None
+
+
+def trim_data_url(url: str) -> str:
+    """Drop the data of a ``data:`` URL, as ``ExtractingParseObserver.trimDataUrl``.
+
+    >>> trim_data_url("data:image/png;base64,AAAA")
+    'data:image/png;base64,'
+    >>> trim_data_url("https://example.com/a.png")
+    'https://example.com/a.png'
+    """
+    if url.startswith("data:"):
+        comma = url.find(",", 5)
+        if comma == -1:
+            return url[:128]
+        if comma > 128:
+            return url[:128]
+        if comma == 6:
+            return "data:,"
+        if comma > 6:
+            return url[: comma + 1]
+    return url
+
+
+def _decode(value: str) -> str:
+    return _html.unescape(value) if "&" in value else value
+
+
+def _jtrim(text: str) -> str:
+    return text.strip(_JAVA_TRIM)
+
+
+class _Observer:
+    """State of one page: the ``HTML-Metadata`` object being built and the text extract."""
+
+    __slots__ = (
+        "meta",
+        "head",
+        "parts",
+        "anchors",
+        "anchor_texts",
+        "title",
+        "in_head",
+        "in_title",
+        "in_pre",
+        "in_svg",
+        "global_attrs",
+        "onclick",
+    )
+
+    def __init__(self, global_attrs: bool) -> None:
+        self.meta: dict[str, Any] = {}
+        self.head: dict[str, Any] | None = None
+        self.parts: list[str] = []
+        self.anchors: list[list[tuple[str, str]]] = []
+        self.anchor_texts: list[str] = []
+        self.title: str | None = None
+        self.in_head = self.in_title = self.in_pre = self.in_svg = False
+        self.global_attrs = global_attrs
+        self.onclick = True
+
+    # -- HTMLMetaData ---------------------------------------------------------------------
+    def get_head(self) -> dict[str, Any]:
+        if self.head is None:
+            self.head = {}
+            self.meta["Head"] = self.head
+        return self.head
+
+    def add_href(self, pairs: list[tuple[str, str]]) -> None:
+        self.meta.setdefault("Links", []).append(dict(pairs))
+
+    def add_head_list(self, key: str, pairs: list[tuple[str, str]]) -> None:
+        self.get_head().setdefault(key, []).append(dict(pairs))
+
+    def set_head_value(self, key: str, value: str | None) -> None:
+        head = self.get_head()
+        if value is None:
+            head.pop(key, None)
+        else:
+            head[key] = value
+
+    # -- text buffer -------------------------------------------------------------------------
+    def paragraph(self) -> None:
+        parts = self.parts
+        while parts:
+            last = parts[-1]
+            if last[-1] != " ":
+                break
+            stripped = last.rstrip(" ")
+            if stripped:
+                parts[-1] = stripped
+                break
+            parts.pop()
+        if parts and parts[-1][-1] != "\n":
+            parts.append("\n")
+
+    def space(self) -> None:
+        if self.parts and self.parts[-1][-1] not in " \n":
+            self.parts.append(" ")
+
+    # -- events ------------------------------------------------------------------------------
+    def open_special(self, name: str) -> bool:
+        """State changes of HEAD/TITLE/PRE/SVG/BODY; True for TITLE, whose open does nothing else."""
+        if name == "HEAD":
+            self.in_head = True
+        elif name == "TITLE":
+            self.in_title = True
+            return True
+        elif name == "PRE":
+            self.in_pre = True
+        elif name == "SVG":
+            self.in_svg = True
+        elif name == "BODY":
+            self.in_head = False
+        return False
+
+    def open(self, name: str, attrs: dict[str, str | None] | None) -> None:
+        """A start tag (reference version of the inlined logic in :func:`_walk`)."""
+        if name in _SPECIAL and self.open_special(name):
+            return
+        if name in _BLOCK:
+            self.paragraph()
+        elif name in _INLINE_SPACING:
+            self.space()
+        if attrs is not None:
+            self.extract(name, attrs)
+
+    def extract(self, name: str, attrs: dict[str, str | None]) -> None:
+        """Global href attributes, then the tag's own extractor."""
+        if self.global_attrs:
+            for attr, value in attrs.items():
+                if value is not None and attr.lower() in _GLOBAL_HREF_ATTRS:
+                    url = trim_data_url(_decode(value))
+                    self.add_href([("path", f"{name}@/{attr.lower()}"), ("url", url)])
+        extractor = _EXTRACTORS.get(name)
+        if extractor is not None:
+            extractor(self, name, attrs)
+
+    def close(self, name: str) -> None:
+        if name not in _CLOSE_EFFECT and not self.in_title:
+            return
+        if self.in_title:
+            self.in_title = False
+            if not self.in_svg and (self.in_head or not (self.head is not None and "Title" in self.head)):
+                self.set_head_value("Title", self.title)
+            self.title = None
+        if name in _SPACING:
+            if name in _BLOCK:
+                self.paragraph()
+            else:
+                self.space()
+            texts = self.anchor_texts
+            for i, s in enumerate(texts):
+                if s and s[-1] not in " \n":
+                    texts[i] = s + " "
+        if name == "A":
+            if self.anchors:
+                vals = self.anchors.pop()
+                text = self.anchor_texts.pop()
+                if vals:
+                    trimmed = _jtrim(text)[:MAX_TEXT_LEN]
+                    if trimmed:
+                        vals.append(("text", trimmed))
+                    self.add_href(vals)
+        elif name == "HEAD":
+            self.in_head = False
+        elif name == "PRE":
+            self.in_pre = False
+        elif name == "SVG":
+            self.in_svg = False
+
+    def text_extra(self, t: str) -> None:
+        """Feed a normalised text node to the open title or anchors."""
+        t = t[:MAX_TEXT_LEN]
+        if self.in_title:
+            self.title = _jtrim(t)
+            return
+        texts = self.anchor_texts
+        for i, s in enumerate(texts):
+            if len(s) >= MAX_TEXT_LEN:
+                break
+            clipped = t if len(s) + len(t) < MAX_TEXT_LEN else t[: MAX_TEXT_LEN - len(s)]
+            if clipped and (not s or s[-1] == " ") and clipped[0] == " ":
+                clipped = clipped[1:]
+            texts[i] = s + clipped
+
+    def style(self, css: str) -> None:
+        css = _decode(css)
+        for pattern in (_CSS_URL, _CSS_IMPORT):
+            end = 0
+            for m in pattern.finditer(css):
+                if end >= _CSS_SCAN_LIMIT:
+                    break
+                end = m.end()
+                url = _CSS_TRIM.sub("", m.group(1))
+                if url:
+                    self.add_href([("path", "STYLE/#text"), ("href", trim_data_url(url))])
+
+
+# -- tag extractors (ExtractingParseObserver.*TagExtractor) ---------------------------------------
+
+
+def _attr(attrs: dict[str, str | None], name: str) -> str | None:
+    return attrs.get(name)
+
+
+def _basic(obs: _Observer, tag: str, attrs: dict[str, str | None], *names: str) -> None:
+    for name in names:
+        value = attrs.get(name)
+        if value is not None:
+            obs.add_href([("path", f"{tag}@/{name}"), ("url", trim_data_url(_decode(value)))])
+
+
+def _url_with(
+    attrs: dict[str, str | None], tag: str, url_attr: str, *extra: str
+) -> list[tuple[str, str]] | None:
+    url = attrs.get(url_attr)
+    if url is None:
+        return None
+    pairs = [("path", f"{tag}@/{url_attr}"), ("url", trim_data_url(_decode(url)))]
+    for name in extra:
+        value = attrs.get(name)
+        if value is not None:
+            pairs.append((name, _decode(value)))
+    return pairs
+
+
+def _onclick(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    onclick = attrs.get("onclick")
+    if onclick is None:
+        return
+    for pattern in _ONCLICK:
+        m = pattern.search(onclick)
+        if m is not None:
+            obs.add_href([("path", f"{tag}@/onclick"), ("url", trim_data_url(m.group(2)))])
+
+
+def _x_anchor(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    pairs: list[tuple[str, str]] = []
+    url = attrs.get("href")
+    if url is not None:
+        pairs = [("path", "A@/href"), ("url", trim_data_url(_decode(url)))]
+        for name in ("target", "alt", "title", "rel", "hreflang", "type"):
+            value = attrs.get(name)
+            if value is not None:
+                pairs.append((name, _decode(value)))
+    obs.anchors.append(pairs)
+    obs.anchor_texts.append("")
+
+
+def _x_area(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    pairs = _url_with(attrs, "AREA", "href", "rel")
+    if pairs is not None:
+        obs.add_href(pairs)
+
+
+def _x_base(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    url = attrs.get("href")
+    if url is not None:
+        obs.set_head_value("Base", _decode(url))
+
+
+def _x_form(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    pairs = _url_with(attrs, "FORM", "action", "target", "method")
+    if pairs is not None:
+        obs.add_href(pairs)
+
+
+def _x_html(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    for name in ("lang", "xml:lang"):
+        value = attrs.get(name)
+        if value is not None:
+            obs.add_head_list("Metas", [("name", f"HTML@/{name}"), ("content", _decode(value))])
+
+
+def _x_img(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    pairs = _url_with(attrs, tag, "src", "alt", "title")
+    if pairs is not None:
+        obs.add_href(pairs)
+    _basic(obs, tag, attrs, "longdesc")
+
+
+def _x_input(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    _basic(obs, tag, attrs, "src", "formaction")
+    _onclick(obs, tag, attrs)
+
+
+def _x_link(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    pairs = _url_with(attrs, tag, "href", "rel", "type")
+    if pairs is not None:
+        obs.add_head_list("Link", pairs)
+
+
+def _x_meta(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    pairs = []
+    og_image = False
+    for name in ("name", "rel", "content", "http-equiv", "property"):
+        value = attrs.get(name)
+        if value is not None:
+            value = _decode(value)
+            pairs.append((name, value))
+            if name == "property" and value == "og:image":
+                og_image = True
+    if len(pairs) < 2:
+        return  # a single attribute (e.g. schema.org itemprop/content) is dropped
+    if og_image:
+        pairs = [(k, trim_data_url(v) if k == "content" else v) for k, v in pairs]
+    obs.add_head_list("Metas", pairs)
+
+
+def _x_script(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+    pairs = _url_with(attrs, tag, "src", "type")
+    if pairs is not None:
+        obs.add_head_list("Scripts", pairs)
+
+
+def _basic_for(*names: str):
+    def extract(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
+        _basic(obs, tag, attrs, *names)
+
+    return extract
+
+
+_EXTRACTORS = {
+    "A": _x_anchor,
+    "APPLET": _basic_for("codebase", "cdata"),
+    "AREA": _x_area,
+    "BASE": _x_base,
+    "DIV": _onclick,
+    "EMBED": _basic_for("src"),
+    "FORM": _x_form,
+    "FRAME": _basic_for("src"),
+    "IFRAME": _basic_for("src"),
+    "IMG": _x_img,
+    "INPUT": _x_input,
+    "LINK": _x_link,
+    "META": _x_meta,
+    "OBJECT": _basic_for("codebase", "cdata", "data"),
+    "SCRIPT": _x_script,
+    "Q": _basic_for("cite"),
+    "BLOCKQUOTE": _basic_for("cite"),
+    "DEL": _basic_for("cite"),
+    "INS": _basic_for("cite"),
+    "BUTTON": _basic_for("formaction"),
+    "MENUITEM": _basic_for("icon"),
+    "VIDEO": _basic_for("src", "poster"),
+    "AUDIO": _basic_for("src"),
+    "TRACK": _basic_for("src"),
+    "SOURCE": _basic_for("src"),
+    "HTML": _x_html,
+}
+
+_EXTRACTORS_NO_ONCLICK = {k: v for k, v in _EXTRACTORS.items() if k != "DIV"}
+_UPPER: dict[str, str] = {}
+
+
+def _walk(root: Any, obs: _Observer) -> None:
+    """Depth-first walk giving open/close/text events in document order.
+
+    The hot paths of the observer (text normalisation, paragraph and space rules) are inlined
+    here: this loop runs once per DOM node and dominates the cost of a WAT/WET record.
+    """
+    upper = _UPPER
+    extractors = _EXTRACTORS if obs.onclick else _EXTRACTORS_NO_ONCLICK
+    special = _SPECIAL
+    close_effect = _CLOSE_EFFECT
+    block, inline = _BLOCK, _INLINE_SPACING
+    void, opaque = _VOID, _OPAQUE
+    ws_set, java_ws = _WS_SET, _JAVA_WS_CHARS
+    ws_run, to_space = _WS_RUN, _TO_SPACE
+    parts = obs.parts
+    global_attrs = obs.global_attrs
+    node = root
+    depth = 0
+    while True:
+        tag = node.tag
+        if tag == "-text":
+            txt = node.text_content
+            if txt:
+                if obs.in_pre:
+                    t = txt
+                else:
+                    t = (
+                        txt
+                        if txt.isprintable() and "  " not in txt
+                        else ws_run.sub(r"\1", txt.translate(to_space))
+                    )
+                    if t[0] in ws_set and (not parts or parts[-1][-1] in java_ws):
+                        t = t[1:]
+                if t:
+                    parts.append(t)
+                if obs.in_title or obs.anchor_texts:
+                    obs.text_extra(t)
+        elif tag[0] not in "-_!#":
+            name = upper.get(tag)
+            if name is None:
+                name = upper.setdefault(tag, tag.upper())
+            if name in special and obs.open_special(name):
+                pass  # <title>: no other effect on open
+            else:
+                if name in block:
+                    if parts:
+                        obs.paragraph()
+                elif name in inline and parts and parts[-1][-1] not in " \n":
+                    parts.append(" ")
+                if global_attrs or name in extractors:
+                    obs.extract(name, node.attributes)
+            if name in opaque:
+                if name == "STYLE":
+                    obs.style(node.text(deep=True))
+                obs.close(name)
+            else:
+                child = node.child
+                if child is not None:
+                    node = child
+                    depth += 1
+                    continue
+                if name not in void and (name in close_effect or obs.in_title):
+                    obs.close(name)
+        # climb until a sibling is found, closing the elements left behind
+        while True:
+            if depth == 0:
+                return
+            sibling = node.next
+            if sibling is not None:
+                node = sibling
+                break
+            node = node.parent
+            depth -= 1
+            tag = node.tag
+            name = upper.get(tag) or tag.upper()
+            if name not in void and (name in close_effect or obs.in_title):
+                obs.close(name)
+
+
+def _is_supported(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
+
+
+def _map_charset(name: str) -> str:
+    lower = name.lower()
+    return "cp1252" if "iso8859-1" in lower or "iso-8859-1" in lower else name
+
+
+def _charset_from_content_type(content_type: str) -> str | None:
+    pos = content_type.upper().find("CHARSET=")
+    if pos == -1:
+        return None
+    cs = content_type[pos + 8 :]
+    for candidate in (cs, cs.replace(" ", "")):
+        if candidate and _is_supported(candidate):
+            return _map_charset(candidate)
+    return None
+
+
+def _trim_attr_value(value: str) -> str:
+    if value and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def detect_charset(body: bytes, content_type: str | None) -> str:
+    """The charset the generator decodes a page with (``StandardCharsetDetector``).
+
+    HTTP ``Content-Type`` ``charset=``, then a ``<meta http-equiv="Content-Type">`` in the first
+    8 KiB, then — where the original asks juniversalchardet — UTF-8 if the sample decodes as UTF-8,
+    else an HTML5 ``<meta charset>``, else windows-1252. ISO-8859-1 is read as windows-1252.
+    """
+    if content_type:
+        cs = _charset_from_content_type(content_type)
+        if cs:
+            return cs
+    sample = body[:_CHARSET_SNIFF]
+    text = sample.decode("utf-8", "replace")
+    for tag in _META_CT.finditer(text):
+        whole = tag.group()
+        equiv = _META_EQUIV.search(whole)
+        if equiv is None:
+            continue
+        if _trim_attr_value(equiv.group(1)).lower() == "content-type":
+            content = _META_CONTENT.search(whole)
+            if content is None:
+                break
+            cs = _charset_from_content_type(_trim_attr_value(content.group(1)))
+            if cs:
+                return cs
+            break
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if len(body) > len(sample) and exc.start >= len(sample) - 3:
+            return "utf-8"  # a character cut by the 8 KiB sample boundary
+    m = _META_CHARSET5.search(sample)
+    if m is not None and _is_supported(m.group(1).decode("ascii")):
+        return _map_charset(m.group(1).decode("ascii"))
+    return "cp1252"
+
+
+def extract_html(body: bytes, content_type: str | None = None, *, charset: str | None = None) -> HtmlExtract:
+    """Parse one HTML page; return its ``HTML-Metadata`` object and its text extract."""
+    if charset is None or not _is_supported(charset):
+        charset = detect_charset(body, content_type)
+    page = body.decode(charset, "replace")
+    obs = _Observer(global_attrs=False)
+    if page:
+        tree = LexborHTMLParser(page)
+        root = tree.root
+        if root is not None:
+            obs.global_attrs = tree.css_first(_GLOBAL_HREF_SELECTOR) is not None
+            obs.onclick = tree.css_first("div[onclick]") is not None
+            _walk(root, obs)
+    text = "".join(obs.parts)
+    return HtmlExtract(obs.meta, text or None)
