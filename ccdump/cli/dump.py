@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 
 import click
 
+from ccdump.cli.runner import run_and_report
 from ccdump.config import NutchConfig
-from ccdump.run import DumpOptions, run
+from ccdump.run import DumpOptions
 from ccdump.writers.commoncrawl import DerivedOptions
 
 #: Options that take several values in Nutch's syntax (``-mimetype text/html application/pdf``).
@@ -107,39 +106,4 @@ def dump_command(segments, output_dir, mime_types, cbor_format, cbor_native, con
         on_error="raise" if fail_on_corrupt else "skip",
         **rest,
     )
-    progress, bar = _progress_bar(quiet)
-    try:
-        stats = run(options, progress)
-    finally:
-        if bar is not None:
-            bar.close()
-    if stats_json:
-        with open(stats_json, "w", encoding="utf-8") as f:
-            json.dump(stats.to_json(), f, indent=2)
-    if not quiet:
-        click.echo(stats.report(), err=True, nl=False)
-    if stats.input_errors:
-        for line in stats.errors[:10]:
-            click.echo(f"ccdump: {line}", err=True)
-        click.echo(f"ccdump: error: {stats.input_errors} input problem(s); the rest was dumped", err=True)
-        sys.exit(1)
-
-
-def _progress_bar(quiet: bool):
-    """A tqdm bar on stderr (documents, MB/s, ETA) when stderr is a terminal."""
-    if quiet or not sys.stderr.isatty():
-        return None, None
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1024, desc="dump", file=sys.stderr, dynamic_ncols=True)
-    state = {"docs": 0}
-
-    def progress(docs: int, done: int, total: int) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.update(done - bar.n)
-        if docs - state["docs"] >= 100 or done >= total:
-            state["docs"] = docs
-            bar.set_postfix(docs=docs, refresh=False)
-
-    return progress, bar
+    run_and_report(options, stats_json=stats_json, quiet=quiet, done="dumped")

@@ -8,17 +8,15 @@ real IP address, UTC dates and one gzip member per record (spec nutch-dumper.md 
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 
 import click
 
-from ccdump.cli.dump import _progress_bar
+from ccdump.cli.runner import run_and_report
 from ccdump.config import NutchConfig
 from ccdump.errors import InputError
 from ccdump.nutch.segment import is_segment
-from ccdump.run import DumpOptions, run
+from ccdump.run import DumpOptions
 from ccdump.writers.commoncrawl import DerivedOptions
 from ccdump.writers.warc import CaptureFilter
 
@@ -104,19 +102,4 @@ def warc_command(output, segments, segment_dirs, only_successful, include_parse_
             "include_parse_text": include_parse_text,
         },
     )
-    progress, bar = _progress_bar(quiet)
-    try:
-        stats = run(options, progress)
-    finally:
-        if bar is not None:
-            bar.close()
-    if stats_json:
-        with open(stats_json, "w", encoding="utf-8") as f:
-            json.dump(stats.to_json(), f, indent=2)
-    if not quiet:
-        click.echo(stats.report(), err=True, nl=False)
-    if stats.input_errors:
-        for line in stats.errors[:10]:
-            click.echo(f"ccdump: {line}", err=True)
-        click.echo(f"ccdump: error: {stats.input_errors} input problem(s); the rest was exported", err=True)
-        sys.exit(1)
+    run_and_report(options, stats_json=stats_json, quiet=quiet, done="exported")
