@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -80,14 +79,6 @@ def segment_for(mb: int, compression: str = "BLOCK") -> str:
     """A cached benchmark segment holding about ``mb`` MB of uncompressed content."""
     pages = mb * 1_000_000 // 20_000
     return build(os.path.join(WORK, f"seg-{mb}mb-{compression.lower()}", "20241121093000"), pages, compression=compression)
-
-
-def peak_rss_mb(code: str) -> float:
-    """Peak RSS (MB) of a fresh Python process running ``code``."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(WORK))
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(after, before) / 1024
 
 
 def child_peak_rss_mb(code: str) -> float:

@@ -19,7 +19,7 @@ from ccdump.errors import CcdumpError, SegmentFormatError, WriterError
 from ccdump.mapper import RecordOptions, record_timestamp, to_record
 from ccdump.nutch.document import Document
 from ccdump.nutch.linkdb import LinkDb
-from ccdump.nutch.segment import CONTENT, PARSE_DATA, Segment, iter_segments
+from ccdump.nutch.segment import CONTENT, JOINED, PARSE_DATA, Segment, iter_segments
 from ccdump.web import mime
 from ccdump.writers.base import Writer
 from ccdump.writers.cbor import CborFileWriter, CborFormat
@@ -197,8 +197,6 @@ def run(options: DumpOptions, progress: Progress | None = None) -> DumpStats:
 def writer_folders(options: DumpOptions) -> tuple[str, ...]:
     """The folders a mode needs joined: JSON needs parse_data only for the body charset."""
     if options.warc:
-        from ccdump.nutch.segment import JOINED
-
         return JOINED
     return (CONTENT, PARSE_DATA)
 

@@ -13,13 +13,14 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from ccdump.hadoop import fs
 from ccdump.hadoop.mapfile import MapFileReader
+from ccdump.hadoop.sequencefile import read_header
 from ccdump.nutch.content import Content
 from ccdump.nutch.crawldatum import CrawlDatum
 from ccdump.nutch.mapwritable import map_to_json
 from ccdump.nutch.parse import ParseData, ParseText
 from ccdump.nutch.segment import CONTENT, PARSE_DATA, PARSE_TEXT, SUBDIRS, PartFile, Segment
+from ccdump.nutch.values import decode_value
 
 #: How many index entries a ``file`` line lists.
 FIRST_ENTRIES = 50
@@ -294,25 +295,13 @@ def get_records(segment: Segment, url: str, subdirs: tuple[str, ...] = SUBDIRS) 
                 raws = MapFileReader(part.path, on_error=segment.on_error).get_all(key)
                 if not raws:
                     continue
-                from ccdump.nutch.values import decode_value
-
-                reader_class = _value_class(part)
-                found.setdefault(subdir, []).extend(decode_value(reader_class, r.value) for r in raws)
+                value_class = read_header(part.data_path).value_class
+                found.setdefault(subdir, []).extend(decode_value(value_class, r.value) for r in raws)
             else:
                 for rec, value in segment.values(part):
                     if rec.key == key:
                         found.setdefault(subdir, []).append(value)
     return found
-
-
-def _value_class(part: PartFile) -> str:
-    from ccdump.hadoop.sequencefile import read_header
-
-    return read_header(part.data_path).value_class
-
-
-def exists(path: str) -> bool:
-    return fs.exists(path)
 
 
 # --- the text dump ---------------------------------------------------------------------------------
