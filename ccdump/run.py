@@ -1,31 +1,21 @@
-"""``dump()``: segments in, writers out — the dumper's main loop, shared by the CLI and the library.
+"""``dump()`` and ``run()``: the options and statistics of a conversion, shared by the CLI and the library.
 
-Units of work are (segment, part) pairs; the loop streams documents from each unit through the
-mapper into one writer. Per-record problems are counted and skipped (Nutch's dumper would abort the
-part); a fatal error aborts the writer so no half-written output keeps a final name.
+The work itself is split into units, one per (segment, part) pair (:mod:`ccdump.units`), run on one
+or more cores (:mod:`ccdump.orchestrate`, :mod:`ccdump.parallel`) or on Spark (:mod:`ccdump.spark`).
+Per-record problems are counted and skipped (Nutch's dumper would abort the part); a fatal error
+aborts the unit's writer, so no half-written output keeps a final name.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ccdump.config import NutchConfig
-from ccdump.errors import CcdumpError, SegmentFormatError, WriterError
-from ccdump.mapper import RecordOptions, record_timestamp, to_record
-from ccdump.nutch.document import Document
-from ccdump.nutch.linkdb import LinkDb
-from ccdump.nutch.segment import CONTENT, JOINED, PARSE_DATA, Segment, iter_segments
-from ccdump.web import mime
-from ccdump.writers.base import Writer
-from ccdump.writers.cbor import CborFileWriter, CborFormat
-from ccdump.writers.commoncrawl import DerivedOptions, derived_listeners
-from ccdump.writers.layout import LayoutOptions
-from ccdump.writers.tar import TarGzWriter
+from ccdump.writers.cbor import CborFormat
+from ccdump.writers.commoncrawl import DerivedOptions
 
 #: Progress callback: (documents done, content bytes done, content bytes in total).
 Progress = Callable[[int, int, int], None]
@@ -55,6 +45,10 @@ class DumpOptions:
     derived: DerivedOptions = field(default_factory=DerivedOptions)
     on_error: str = "skip"
     verify_crc: bool = False
+    #: processes converting units at once (None: every core)
+    workers: int | None = None
+    #: skip the units the output folder's manifest records as finished
+    resume: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,6 +69,36 @@ class DumpStats:
     segments: int = 0
     units: int = 0
     seconds: float = 0.0
+    #: -resume: units an earlier run had finished; files of unfinished units removed first
+    resumed_units: int = 0
+    removed: int = 0
+    workers: int = 1
+    notes: list[str] = field(default_factory=list)
+    #: -gzip: the entry names of a unit's piece of the archive (not reported)
+    archive_names: list[str] = field(default_factory=list, repr=False)
+
+    def merge(self, other: DumpStats) -> None:
+        """Add one unit's statistics (merged in unit order, so reports do not depend on timing)."""
+        self.type_counts.update(other.type_counts)
+        self.filtered_counts.update(other.filtered_counts)
+        self.skipped.update(other.skipped)
+        self.errors.extend(other.errors[: max(0, 100 - len(self.errors))])
+        for name in ("documents", "written", "collisions", "content_bytes", "bytes_written", "units"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.outputs.extend(other.outputs)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DumpStats:
+        """The statistics of a unit as the manifest stored them (:meth:`to_json`)."""
+        stats = cls()
+        stats.type_counts = Counter({e["mimeType"]: e["count"] for e in data.get("total", ())})
+        stats.filtered_counts = Counter({e["mimeType"]: e["count"] for e in data.get("filtered", ())})
+        stats.skipped = Counter(data.get("skipped", {}))
+        stats.errors = list(data.get("errors", ()))
+        for name in ("documents", "written", "collisions", "content_bytes", "bytes_written", "units"):
+            setattr(stats, name, int(data.get(name, 0)))
+        stats.outputs = list(data.get("outputs", ()))
+        return stats
 
     @property
     def input_errors(self) -> int:
@@ -95,6 +119,8 @@ class DumpStats:
             "seconds": round(self.seconds, 3),
             "segments": self.segments,
             "units": self.units,
+            "workers": self.workers,
+            "resumed_units": self.resumed_units,
             "total": [{"mimeType": t, "count": n} for t, n in self.type_counts.items()],
             "filtered": [{"mimeType": t, "count": n} for t, n in self.filtered_counts.items()],
             "skipped": dict(self.skipped),
@@ -112,7 +138,11 @@ class DumpStats:
             lines += [f'    {{"mimeType":"{t}","count":"{n}"}}' for t, n in self.filtered_counts.items()]
             lines += ["]", f"Total filtered count: {sum(self.filtered_counts.values())}"]
         lines.append("")
-        lines.append(f"Written: {self.written} file(s) in {self.seconds:.1f} s")
+        lines.append(f"Written: {self.written} file(s) in {self.seconds:.1f} s"
+                     f" ({self.units} unit(s), {self.workers} worker(s))")
+        if self.resumed_units:
+            lines.append(f"Resumed: {self.resumed_units} unit(s) were already done; {self.removed} leftover file(s) removed")
+        lines += self.notes
         if self.collisions:
             lines.append(f"Name collisions: {self.collisions} (the first file was kept, as Nutch does)")
         for reason, n in self.skipped.items():
@@ -120,115 +150,21 @@ class DumpStats:
         return "\n".join(lines) + "\n"
 
 
-def detected_type(doc: Document, config: NutchConfig) -> str:
-    assert doc.content is not None
-    if config.get_str("ccdump.mimetype.source") == "stored":
-        return doc.content.content_type or "application/octet-stream"
-    return mime.detect(doc.content.content)
-
-
-def make_writer(options: DumpOptions, started: float) -> Writer:
-    layout = LayoutOptions(options.extension, options.epoch_filename)
-    if options.warc:
-        try:
-            from ccdump.writers.warc import make_dump_warc_writer
-        except ImportError as exc:  # pragma: no cover - until the WARC writer exists
-            raise WriterError(f"WARC output is not available: {exc}") from None
-        if options.derived.any:
-            listeners = list(options.extra.get("warc_listeners", ())) + derived_listeners(options.derived)
-            options.extra["warc_listeners"] = listeners
-        return make_dump_warc_writer(options, started)
-    if options.gzip:
-        return TarGzWriter(options.output_dir, layout, options.cbor_format, started)
-    return CborFileWriter(options.output_dir, layout, options.cbor_format)
-
-
-def units_of(segments: Iterable[Segment]) -> list[tuple[Segment, str]]:
-    return [(seg, part) for seg in segments for part in seg.part_names()]
-
-
 def run(options: DumpOptions, progress: Progress | None = None) -> DumpStats:
-    """Dump every document of every segment under ``options.segments``."""
-    started = time.time()
-    stats = DumpStats()
-    segments = iter_segments(options.segments, on_error=options.on_error, verify_crc=options.verify_crc)
-    units = units_of(segments)
-    stats.segments, stats.units = len(segments), len(units)
-    if not any(seg.parts(CONTENT) for seg in segments):
-        raise SegmentFormatError(", ".join(options.segments), None, "content/part-* folders in the segments")
-    total_bytes = sum(seg.content_bytes() for seg in segments)
-    linkdb = LinkDb(options.linkdb) if options.linkdb else None
-    record_options = RecordOptions(options.key_prefix, options.reverse_key, options.simple_date_format, options.json_array)
-    wanted = set(options.mime_types) if options.mime_types else None
-    done_bytes = 0
-    os.makedirs(options.output_dir, exist_ok=True)
-    writer = make_writer(options, started)
-    with writer:
-        for seg, part in units:
-            unit_bytes = seg.content_bytes(part)
-            try:
-                for doc in seg.documents(part, folders=writer_folders(options)):
-                    if doc.content is None:
-                        continue
-                    _dump_one(doc, options, record_options, writer, stats, wanted, linkdb)
-                    if progress is not None:
-                        progress(stats.documents, done_bytes + max(doc.offset, 0), total_bytes)
-            except SegmentFormatError as exc:
-                if options.on_error != "skip":
-                    raise
-                stats.note(f"{seg.name}/{part}: unreadable", exc)
-            done_bytes += unit_bytes
-            for reason, n in seg.stats.skipped.items():
-                stats.skipped[f"{seg.name}: {reason}"] += n
-            stats.errors.extend(seg.stats.errors[: max(0, 100 - len(stats.errors))])
-            seg.stats.skipped.clear()
-            seg.stats.errors.clear()
-            if progress is not None:
-                progress(stats.documents, done_bytes, total_bytes)
-    ws = writer.stats()
-    for reason, n in (ws.get("skipped") or {}).items():
-        stats.skipped[reason] += n
-    stats.written, stats.collisions = ws["written"], ws["collisions"]
-    stats.bytes_written, stats.outputs = ws["bytes"], ws["outputs"]
-    stats.seconds = time.time() - started
-    return stats
+    """Convert every (segment, part) unit under ``options.segments``; the merged statistics.
 
+    Units run in ``options.workers`` processes (default: every core). Each finished unit is recorded
+    in the output folder's manifest; ``options.resume`` skips the units an earlier, interrupted run of
+    the same command finished. An output folder on a remote file system (``s3://``, ``hdfs://`` …) is
+    written through a local staging folder (:mod:`ccdump.remote`).
+    """
+    from ccdump.remote import is_remote, run_remote
 
-def writer_folders(options: DumpOptions) -> tuple[str, ...]:
-    """The folders a mode needs joined: JSON needs parse_data only for the body charset."""
-    if options.warc:
-        return JOINED
-    return (CONTENT, PARSE_DATA)
+    if is_remote(options.output_dir):
+        return run_remote(options, progress)
+    from ccdump.orchestrate import run_local
 
-
-def _dump_one(
-    doc: Document,
-    options: DumpOptions,
-    record_options: RecordOptions,
-    writer: Writer,
-    stats: DumpStats,
-    wanted: set[str] | None,
-    linkdb: LinkDb | None,
-) -> None:
-    assert doc.content is not None
-    stats.documents += 1
-    stats.content_bytes += len(doc.content.content)
-    mime_type = detected_type(doc, options.config)
-    stats.type_counts[mime_type] += 1
-    if wanted is not None:
-        if mime_type not in wanted:
-            stats.skipped["filtered by -mimetype"] += 1
-            return
-        stats.filtered_counts[mime_type] += 1
-    try:
-        inlinks = linkdb.inlinks(doc.url) if linkdb else None
-        timestamp = record_timestamp(doc) if options.epoch_filename else "null"
-        record = None if options.warc else to_record(doc, options.config, record_options, inlinks=inlinks)
-        writer.write(doc, record, timestamp=timestamp)  # type: ignore[call-arg]
-    except (ValueError, CcdumpError) as exc:
-        if isinstance(exc, WriterError):
-            raise
-        stats.note("unmappable record", f"{doc.url}: {exc}")
+    return run_local(options, progress)
 
 
 def dump(

@@ -58,3 +58,17 @@ def conformance_oracles() -> list[tuple[Path, Path]]:
 
 def conformance_segments() -> list[Path]:
     return [seg for _, seg in conformance_oracles()]
+
+
+#: The run manifest every conversion leaves in its output folder (ccdump.manifest).
+MANIFEST = ".ccdump-manifest.jsonl"
+
+
+def output_files(root: Path, pattern: str = "*") -> list[Path]:
+    """Files a conversion wrote below ``root`` (recursively), without its run manifest."""
+    return sorted(p for p in root.rglob(pattern) if p.is_file() and p.name != MANIFEST)
+
+
+def leftovers(root: Path) -> list[Path]:
+    """Hidden (temporary) files or folders below ``root`` other than the run manifest: none may remain."""
+    return [p for p in root.rglob(".*") if p.name != MANIFEST]

@@ -71,6 +71,10 @@ class NutchStyleCommand(click.Command):
 @click.option("-cborNative", "cbor_native", is_flag=True, help="Same as -cborFormat native.")
 @click.option("-conf", "conf_files", multiple=True, metavar="FILE", help="A nutch-site.xml (repeatable; later wins).")
 @click.option("-D", "overrides", multiple=True, metavar="KEY=VALUE", help="Override one configuration key (repeatable).")
+@click.option("-workers", "workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Convert N (segment, part) units at once, each in its own process (default: every core).")
+@click.option("-resume", is_flag=True,
+              help="Continue an interrupted run into the same -outputDir: skip the units its manifest records as done.")
 @click.option("-statsJson", "stats_json", metavar="FILE", help="Also write the statistics as JSON.")
 @click.option("-quiet", is_flag=True, help="No progress bar and no report.")
 @click.option("-failOnCorrupt", "fail_on_corrupt", is_flag=True,

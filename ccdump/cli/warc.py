@@ -50,6 +50,10 @@ def segments_in(folder: str) -> list[str]:
 @click.option("-gzip/-noGzip", "gzip", default=True, show_default=True, help="One gzip member per record (.warc.gz).")
 @click.option("-conf", "conf_files", multiple=True, metavar="FILE", help="A nutch-site.xml (repeatable; later wins).")
 @click.option("-D", "overrides", multiple=True, metavar="KEY=VALUE", help="Override one configuration key (repeatable).")
+@click.option("-workers", "workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Convert N (segment, part) units at once, each in its own process (default: every core).")
+@click.option("-resume", is_flag=True,
+              help="Continue an interrupted run into the same -outputDir: skip the units its manifest records as done.")
 @click.option("-statsJson", "stats_json", metavar="FILE", help="Also write the statistics as JSON.")
 @click.option("-quiet", is_flag=True, help="No progress bar and no report.")
 @click.option("-failOnCorrupt", "fail_on_corrupt", is_flag=True, help="Stop at the first corrupt record.")
@@ -63,7 +67,7 @@ def segments_in(folder: str) -> list[str]:
 @click.option("-publishToken", "publish_token", metavar="T", help="The tracker's admin token, for -publish.")
 def warc_command(output, segments, segment_dirs, only_successful, include_parse_data, include_parse_text, warc_size,
                  warc_prefix, warc_version, gzip, conf_files, overrides, stats_json, quiet, fail_on_corrupt,
-                 wat, wet, cdxj, parquet_dir, crawl_name, commoncrawl, publish_url, publish_token) -> None:
+                 wat, wet, cdxj, parquet_dir, crawl_name, commoncrawl, publish_url, publish_token, workers, resume) -> None:
     """Export segments as WARC files, like Nutch's WARCExporter (bin/nutch warc).
 
     \b
@@ -95,6 +99,8 @@ def warc_command(output, segments, segment_dirs, only_successful, include_parse_
         warc_prefix=warc_prefix,
         config=config,
         on_error="raise" if fail_on_corrupt else "skip",
+        workers=workers,
+        resume=resume,
         extra={
             "warc_filter": capture_filter,
             "warc_version": warc_version,

@@ -13,7 +13,7 @@ import ccdump
 from ccdump.nutch.segment import Segment
 from ccdump.web.urls import encode_path, host
 from ccdump.writers.layout import LayoutOptions, relative_path
-from tests.conftest import conformance_oracles
+from tests.conftest import conformance_oracles, output_files
 
 ORACLES = conformance_oracles()
 IDS = [o.parent.name + "/" + s.name for o, s in ORACLES]
@@ -80,7 +80,7 @@ def test_nutch_test_segment_file_names(conformance, tmp_path):
     """File names Nutch's own TestCommonCrawlDataDumper expects for its test segments."""
     segments = conformance / "nutch-test-segments-2015" / "segments"
     stats = ccdump.dump(str(tmp_path), str(segments))
-    names = {p.name for p in tmp_path.rglob("*") if p.is_file()}
+    names = {p.name for p in output_files(tmp_path)}
     assert stats.written == 50 == len(names)
     for expected in (
         "c463a4381eb837f9f5d45978cfbde79e_.html",

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from ccdump.cli import cli
 from ccdump.nutch.segment import Segment
 from ccdump.web.urls import sha1_hex
-from tests.conftest import conformance_segments
+from tests.conftest import conformance_segments, leftovers, output_files
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,8 @@ def run(*args: str, expect: int = 0):
 
 def records(out: Path) -> dict[str, dict]:
     found = {}
-    for p in out.rglob("*"):
-        if p.is_file() and not p.name.endswith((".json", ".gz")):
+    for p in output_files(out):
+        if not p.name.endswith((".json", ".gz")):
             rec = json.loads(cbor2.loads(p.read_bytes()))
             found[rec["url"]] = rec | {"_path": str(p.relative_to(out))}
     return found
@@ -46,11 +46,11 @@ def records(out: Path) -> dict[str, dict]:
 
 def test_default_layout_and_extension(segment, documents, tmp_path):
     run("-segment", str(segment), "-outputDir", str(tmp_path / "a"), "-quiet")
-    paths = [p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()]
+    paths = [p.relative_to(tmp_path / "a") for p in output_files(tmp_path / "a")]
     assert len(paths) == len(documents)
     assert all(re.fullmatch(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{32}_.*", str(p)) for p in paths)
     run("-segment", str(segment), "-outputDir", str(tmp_path / "b"), "-extension", "cbor", "-quiet")
-    assert all(p.suffix == ".cbor" for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert all(p.suffix == ".cbor" for p in output_files(tmp_path / "b"))
 
 
 def test_epoch_filename_layout(segment, documents, tmp_path):
@@ -123,13 +123,13 @@ def test_gzip_archive_layout(segment, documents, tmp_path):
         assert rec["url"] in {r.replace(" ", "%20") for r in documents} or rec["key"] in documents
     run("-segment", str(segment), "-outputDir", str(tmp_path), "-gzip", "-quiet")
     assert len(list(tmp_path.glob("*.tar.gz"))) == 2, "a second run must not overwrite the first archive"
-    assert not list(tmp_path.glob(".*"))
+    assert not leftovers(tmp_path)
 
 
 def test_native_cbor_is_lossless(segment, documents, tmp_path):
     run("-segment", str(segment), "-outputDir", str(tmp_path), "-cborFormat", "native", "-quiet")
     seen = 0
-    for p in tmp_path.rglob("*"):
+    for p in output_files(tmp_path):
         if p.is_file():
             rec = cbor2.loads(p.read_bytes())
             assert isinstance(rec["response"]["body"], bytes)
@@ -140,7 +140,7 @@ def test_native_cbor_is_lossless(segment, documents, tmp_path):
 
 def test_rerun_keeps_first_file_and_counts_collisions(segment, documents, tmp_path):
     run("-segment", str(segment), "-outputDir", str(tmp_path), "-quiet")
-    some = next(p for p in tmp_path.rglob("*") if p.is_file())
+    some = output_files(tmp_path)[0]
     some.write_bytes(b"first")
     result = run("-segment", str(segment), "-outputDir", str(tmp_path))
     assert some.read_bytes() == b"first"
@@ -176,7 +176,7 @@ def test_unreadable_part_other_parts_still_dumped(conformance, tmp_path):
     (archive,) = list(out.glob("*.tar.gz"))
     with tarfile.open(archive) as tar:
         assert len(tar.getnames()) == len(good_docs)
-    assert not [p for p in out.iterdir() if p.name.startswith(".")], "no temporary file left behind"
+    assert not leftovers(out), "no temporary file left behind"
 
 
 def test_linkdb_inlinks_equal_a_sequential_scan(tmp_path):

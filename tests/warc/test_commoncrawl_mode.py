@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from ccdump.cli import cli
 from ccdump.mapper import decode_body
 from ccdump.nutch.segment import Segment
-from tests.conftest import conformance_segments
+from tests.conftest import conformance_segments, leftovers
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_all_outputs_exist_and_warcio_reads_them(run_dir):
             types = [r.rec_type for r in ArchiveIterator(f)]
         assert types and types[0] == "warcinfo"
     assert (run_dir / warc.name.replace(".warc.gz", ".cdx.gz")).is_file()
-    assert not [p for p in run_dir.rglob(".*")], "no temporary file left"
+    assert not leftovers(run_dir), "no temporary file left"
 
 
 def test_wat_images_as_crawling_at_home_workers_read_them(run_dir, segment):

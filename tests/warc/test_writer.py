@@ -21,7 +21,7 @@ from ccdump.writers.warc import (
     make_dump_warc_writer,
     version_line,
 )
-from tests.conftest import conformance_oracles
+from tests.conftest import conformance_oracles, output_files
 from tests.warc.helpers import gzip_members, make_doc, read_records, tool
 
 CLOCK = 1_732_181_540.5
@@ -215,7 +215,7 @@ def test_dump_options_select_prefix_version_and_filter(tmp_path):
 def test_warc_1_1_files_read_back(conformance, tmp_path):
     ccdump.dump(str(tmp_path), str(SEGMENTS["n_nutch_defaults"]), warc=True, gzip=True,
                 config=NutchConfig({"warc.export.version": "1.1"}))
-    [f] = list(tmp_path.iterdir())
+    [f] = output_files(tmp_path)
     records = read_records(f)
     assert {r.version for r in records} == {"WARC/1.1"}
     assert tool("warcio", "check", str(f)).returncode == 0

@@ -1,0 +1,70 @@
+"""``-gzip`` with several units: one archive joined from per-unit pieces.
+
+Each unit writes its entries as gzip member(s) of a tar stream without the closing zero blocks
+(:class:`~ccdump.writers.tar.TarGzWriter` with ``end_of_archive=False``). Concatenated gzip members
+are one gzip stream (RFC 1952 §2.2) and concatenated tar entries one tar stream, so the archive is the
+pieces in unit order plus a last member holding the two zero blocks: no entry is compressed twice.
+
+A name already taken by an earlier unit keeps the earlier file (Nutch's rule, as within one unit); a
+piece holding such a name is re-streamed without those entries, the only case that recompresses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import shutil
+import tarfile
+import zlib
+from collections.abc import Iterable
+
+from ccdump.writers.base import temp_name
+
+#: The end of a tar archive (two zero blocks) as its own gzip member.
+END_MEMBER = gzip.compress(b"\0" * (2 * tarfile.BLOCKSIZE), mtime=0)
+
+
+def _append_file(src: str, out) -> None:
+    with open(src, "rb") as f:
+        shutil.copyfileobj(f, out, 1 << 20)
+
+
+def _append_without(src: str, drop: set[str], out, level: int) -> int:
+    """Re-stream one piece leaving out the entries named in ``drop``; how many were left out."""
+    dropped = 0
+    deflate = zlib.compressobj(level, zlib.DEFLATED, 31)
+    with gzip.open(src, "rb") as raw, tarfile.open(fileobj=raw, mode="r|") as piece:
+        for info in piece:
+            data = piece.extractfile(info).read() if info.isfile() else b""  # type: ignore[union-attr]
+            if info.name in drop:
+                dropped += 1
+                continue
+            block = info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape") + data
+            block += b"\0" * (-len(data) % tarfile.BLOCKSIZE)
+            out.write(deflate.compress(block))
+    out.write(deflate.flush())
+    return dropped
+
+
+def join_archive(pieces: Iterable[tuple[str, list[str]]], final: str, level: int = 6) -> int:
+    """Write ``final`` from (piece path, entry names) in unit order; the number of names dropped as taken."""
+    taken: set[str] = set()
+    dropped = 0
+    tmp = temp_name(final)
+    try:
+        with open(tmp, "wb") as out:
+            for path, names in pieces:
+                clash = taken.intersection(names)
+                if clash:
+                    dropped += _append_without(path, clash, out, level)
+                else:
+                    _append_file(path, out)
+                taken.update(names)
+            out.write(END_MEMBER)
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return dropped

@@ -1,0 +1,99 @@
+"""-workers N: (segment, part) units in several processes give the output one process gives."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+import ccdump
+from tests.conftest import MANIFEST, leftovers, output_files
+
+
+def segments(conformance: Path, *names: str) -> list[str]:
+    return [str(conformance / "generated" / name / "segments") for name in names]
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in output_files(root)}
+
+
+def entries(archive: Path) -> dict[str, bytes]:
+    with tarfile.open(archive) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
+
+
+def test_cbor_files_same_tree_with_two_workers(conformance, tmp_path):
+    inputs = segments(conformance, "i_two_parts")
+    one = ccdump.dump(str(tmp_path / "one"), inputs, workers=1)
+    two = ccdump.dump(str(tmp_path / "two"), inputs, workers=2)
+    assert (one.units, one.workers, two.workers) == (2, 1, 2)
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+    assert one.written == two.written == len(tree(tmp_path / "one")) > 100
+    assert one.type_counts == two.type_counts and list(one.type_counts) == list(two.type_counts)
+    assert not leftovers(tmp_path)
+
+
+def test_gzip_one_archive_joined_in_unit_order(conformance, tmp_path):
+    """Two segments holding the same URLs: each name once, from the first segment, as Nutch keeps it."""
+    first, second = segments(conformance, "c_block_default", "n_nutch_defaults")
+    alone = ccdump.dump(str(tmp_path / "alone"), first, gzip=True, workers=1)
+    stats = {w: ccdump.dump(str(tmp_path / str(w)), [first, second], gzip=True, workers=w) for w in (1, 2)}
+    archives = {w: output_files(tmp_path / str(w)) for w in (1, 2)}
+    assert all(len(a) == 1 and a[0].name.endswith(".tar.gz") for a in archives.values())
+    (reference,) = output_files(tmp_path / "alone")
+    for w in (1, 2):
+        assert entries(archives[w][0]) == entries(reference)
+        assert stats[w].written == alone.written and stats[w].collisions == alone.written
+        listing = subprocess.run(["tar", "-tzf", str(archives[w][0])], capture_output=True, text=True, check=True)
+        assert sorted(listing.stdout.split()) == sorted(entries(reference))
+        with gzip.open(archives[w][0]) as f:  # several gzip members, one stream, ending in the zero blocks
+            data = f.read()
+        assert data.endswith(b"\0" * 1024) and len(data) % 512 == 0
+    assert not leftovers(tmp_path), "the archive pieces are gone"
+
+
+def test_stats_merged_in_unit_order(conformance, tmp_path):
+    inputs = segments(conformance, "i_two_parts", "n_nutch_defaults")
+    one = ccdump.dump(str(tmp_path / "1"), inputs, warc=True, gzip=True, workers=1)
+    two = ccdump.dump(str(tmp_path / "2"), inputs, warc=True, gzip=True, workers=2)
+    assert one.to_json()["total"] == two.to_json()["total"]
+    assert (one.documents, one.units, one.segments) == (two.documents, 3, 2)
+    assert len(one.outputs) == len(two.outputs) == 3
+
+
+def test_workers_must_be_positive(conformance, tmp_path):
+    from click.testing import CliRunner
+
+    from ccdump.cli import cli
+
+    result = CliRunner().invoke(cli, ["-segment", *segments(conformance, "i_two_parts"), "-outputDir", str(tmp_path), "-workers", "0"])
+    assert result.exit_code == 2 and "-workers" in result.output
+
+
+def test_manifest_records_every_unit(conformance, tmp_path):
+    import json
+
+    ccdump.dump(str(tmp_path), segments(conformance, "i_two_parts"), warc=True, gzip=True, workers=2)
+    lines = [json.loads(line) for line in (tmp_path / MANIFEST).read_text().splitlines()]
+    assert [e["kind"] for e in lines] == ["run", "unit", "unit", "done"]
+    assert sorted(e["unit"].rsplit("/", 1)[1] for e in lines if e["kind"] == "unit") == ["part-r-00000", "part-r-00001"]
+    assert sorted(lines[-1]["outputs"]) == sorted(str(p) for p in output_files(tmp_path))
+
+
+@pytest.mark.parametrize("mode", [["-warc", "-gzip"], ["-gzip"], []], ids=["warc", "tar", "cbor"])
+def test_finished_run_resumes_to_nothing(conformance, tmp_path, mode):
+    from click.testing import CliRunner
+
+    from ccdump.cli import cli
+
+    args = ["-segment", *segments(conformance, "i_two_parts"), "-outputDir", str(tmp_path), *mode, "-quiet"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    before = tree(tmp_path)
+    result = CliRunner().invoke(cli, [*args[:-1], "-resume"])
+    assert result.exit_code == 0, result.output
+    assert "Nothing to resume" in result.output
+    assert tree(tmp_path) == before
