@@ -1,4 +1,5 @@
-# Servers the tests use: PostgreSQL (job-tracker storage) and headless Chromium (dashboard test).
+# Servers the tests use: PostgreSQL (job-tracker storage), headless Chromium (dashboard test) and a
+# Java runtime for PySpark (the `ccdump spark` tests run on local[2]).
 #
 # Sourced by .ci/run as root on a fresh Debian 12 machine, with `set -euo pipefail` active, before
 # `pip install -e '.[test]'` and pytest. Safe to source twice (every step is idempotent). Exports:
@@ -9,6 +10,9 @@
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq postgresql chromium chromium-driver >/dev/null
+if ! command -v java >/dev/null 2>&1; then
+    apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
 
 _ccdump_pg_version="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
 if ! pg_lsclusters -h | awk -v v="$_ccdump_pg_version" '$1 == v && $2 == "main" {found = 1} END {exit !found}'; then

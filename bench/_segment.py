@@ -30,13 +30,13 @@ def _paragraphs(rng: random.Random, n: int = 3000) -> list[str]:
     return ["<p>" + " ".join(rng.choices(WORDS, k=rng.randint(40, 110))) + f" {rng.getrandbits(64):x}.</p>\n" for _ in range(n)]
 
 
-def build(path: str, pages: int, page_size: int = 20_000, compression: str = "BLOCK", seed: int = 1) -> str:
-    """Write (once) a segment of ``pages`` documents; returns its folder."""
+def build(path: str, pages: int, page_size: int = 20_000, compression: str = "BLOCK", seed: int = 1, parts: int = 1) -> str:
+    """Write (once) a segment of ``pages`` documents in ``parts`` parts (reducers); returns its folder."""
     if os.path.exists(os.path.join(path, "_SUCCESS_BENCH")):
         return path
     rng = random.Random(seed)
     pool = _paragraphs(rng)
-    writer = SegmentWriter(path, compression=compression, presorted=True, sync_seed=f"bench{seed}", overwrite=True)
+    writer = SegmentWriter(path, compression=compression, parts=parts, presorted=True, sync_seed=f"bench{seed}", overwrite=True)
     fetch_ms = 1_732_181_540_000
     for i in range(pages):
         url = f"https://www{i * 50 // pages:02d}.example.org/articles/{i:09d}.html"
@@ -75,10 +75,11 @@ def build(path: str, pages: int, page_size: int = 20_000, compression: str = "BL
     return path
 
 
-def segment_for(mb: int, compression: str = "BLOCK") -> str:
-    """A cached benchmark segment holding about ``mb`` MB of uncompressed content."""
+def segment_for(mb: int, compression: str = "BLOCK", parts: int = 1) -> str:
+    """A cached benchmark segment holding about ``mb`` MB of uncompressed content in ``parts`` parts."""
     pages = mb * 1_000_000 // 20_000
-    return build(os.path.join(WORK, f"seg-{mb}mb-{compression.lower()}", "20241121093000"), pages, compression=compression)
+    name = f"seg-{mb}mb-{compression.lower()}" + (f"-{parts}parts" if parts > 1 else "")
+    return build(os.path.join(WORK, name, "20241121093000"), pages, compression=compression, parts=parts)
 
 
 def child_peak_rss_mb(code: str) -> float:

@@ -73,7 +73,7 @@ class RemoteOutput:
 
     # --- uploads ------------------------------------------------------------------------------------
 
-    def sync(self, keep_manifest: bool = True) -> None:
+    def sync(self) -> None:
         """Upload every finished (non-temporary) file of the staging folders, then the manifest."""
         for local_root, remote_root in self.roots:
             for folder, dirs, files in os.walk(local_root):
@@ -87,9 +87,9 @@ class RemoteOutput:
                     os.unlink(local)
         manifest = os.path.join(self.staging, MANIFEST_NAME)
         if os.path.exists(manifest):
-            self._upload(manifest, f"{self.root}/{MANIFEST_NAME}", overwrite=True, keep=keep_manifest)
+            self._upload(manifest, f"{self.root}/{MANIFEST_NAME}", overwrite=True, listed=False)
 
-    def _upload(self, local: str, remote: str, *, overwrite: bool, keep: bool = False) -> None:
+    def _upload(self, local: str, remote: str, *, overwrite: bool, listed: bool = True) -> None:
         if not overwrite and self.fs.exists(remote):
             self.collisions += 1
             return
@@ -102,7 +102,7 @@ class RemoteOutput:
             tmp = f"{parent}/.{remote.rsplit('/', 1)[1]}.ccdump-tmp-{os.getpid()}"
             self.fs.put_file(local, tmp)
             self.fs.mv(tmp, remote)
-        if not keep:
+        if listed:
             self.uploaded.append(remote)
 
 
@@ -126,7 +126,7 @@ def run_remote(options: DumpOptions, progress: Progress | None = None) -> DumpSt
             remote.fetch_manifest()
         local = replace(options, output_dir=out, derived=derived)
         stats = run_local(local, progress, remote=remote)
-        remote.sync(keep_manifest=False)
+        remote.sync()
         stats.collisions += remote.collisions
         stats.written -= remote.collisions if not options.warc else 0
         stats.outputs = list(remote.uploaded)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ccdump.config import NutchConfig
@@ -158,8 +158,15 @@ def run(options: DumpOptions, progress: Progress | None = None) -> DumpStats:
     the same command finished. An output folder on a remote file system (``s3://``, ``hdfs://`` …) is
     written through a local staging folder (:mod:`ccdump.remote`).
     """
+    from ccdump.hadoop.fs import local_path
     from ccdump.remote import is_remote, run_remote
 
+    parquet = options.derived.parquet_dir
+    options = replace(
+        options,
+        output_dir=local_path(options.output_dir),
+        derived=replace(options.derived, parquet_dir=local_path(parquet) if parquet else parquet),
+    )
     if is_remote(options.output_dir):
         return run_remote(options, progress)
     from ccdump.orchestrate import run_local

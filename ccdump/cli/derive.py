@@ -8,8 +8,11 @@ top-level group prints them.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import click
 from tqdm import tqdm
@@ -34,40 +37,72 @@ def _out(warc: str, output_dir: str | None, name: str) -> str:
     return os.path.join(output_dir if output_dir is not None else os.path.dirname(warc), name)
 
 
-def _run(files: tuple[str, ...], one: Callable[[str], Stats], what: str) -> None:
+_workers = click.option(
+    "-workers",
+    "--workers",
+    "workers",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Convert N files at once, each in its own process (default: every core).",
+)
+
+
+def _in_order(files: tuple[str, ...], one: Callable[[str], Stats], workers: int | None) -> Iterator[Stats]:
+    """``one(file)`` for each file, in file order; in ``workers`` processes when there are several files."""
+    workers = min(workers or len(os.sched_getaffinity(0)), len(files))
+    if workers <= 1:
+        yield from map(one, files)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from pool.map(one, files)
+
+
+def _run(files: tuple[str, ...], one: Callable[[str], Stats], what: str, workers: int | None = 1) -> None:
     total_in = total_out = 0
-    for path in tqdm(files, desc=what, unit="file", disable=None, leave=False):
-        stats = one(path)
+    results = _in_order(files, one, workers)
+    for stats in tqdm(results, total=len(files), desc=what, unit="file", disable=None, leave=False):
         total_in += stats.records_in
         total_out += stats.records_out
         click.echo(f"{stats.path}: {stats.records_out} records", err=True)
     click.echo(f"{what}: {len(files)} file(s), {total_in} WARC records in, {total_out} out", err=True)
 
 
+def _wat_one(output_dir: str | None, path: str) -> Stats:
+    return generate_wat(path, _out(path, output_dir, derived_name(path, "wat")))
+
+
+def _wet_one(output_dir: str | None, path: str) -> Stats:
+    return generate_wet(path, _out(path, output_dir, derived_name(path, "wet")))
+
+
 @click.command("wat")
 @_files
 @_output_dir
-def wat_command(warc_files: tuple[str, ...], output_dir: str | None) -> None:
+@_workers
+def wat_command(warc_files: tuple[str, ...], output_dir: str | None, workers: int | None) -> None:
     """Write a WAT file (``X.warc.wat.gz``) for each WARC file ``X.warc.gz``.
 
     \b
     Example:
       ccdump wat crawl/warc/*.warc.gz -o crawl/wat
     """
-    _run(warc_files, lambda p: generate_wat(p, _out(p, output_dir, derived_name(p, "wat"))), "wat")
+    _run(warc_files, partial(_wat_one, output_dir), "wat", workers)
 
 
 @click.command("wet")
 @_files
 @_output_dir
-def wet_command(warc_files: tuple[str, ...], output_dir: str | None) -> None:
+@_workers
+def wet_command(warc_files: tuple[str, ...], output_dir: str | None, workers: int | None) -> None:
     """Write a WET file (``X.warc.wet.gz``) for each WARC file ``X.warc.gz``.
 
     \b
     Example:
       ccdump wet crawl/warc/*.warc.gz -o crawl/wet
     """
-    _run(warc_files, lambda p: generate_wet(p, _out(p, output_dir, derived_name(p, "wet"))), "wet")
+    _run(warc_files, partial(_wet_one, output_dir), "wet", workers)
 
 
 @click.command("cdxj")

@@ -97,3 +97,44 @@ def test_finished_run_resumes_to_nothing(conformance, tmp_path, mode):
     assert result.exit_code == 0, result.output
     assert "Nothing to resume" in result.output
     assert tree(tmp_path) == before
+
+
+def conversions(wet: Path) -> list[tuple[str, bytes]]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    with wet.open("rb") as f:
+        return [(r.rec_headers.get_header("WARC-Target-URI"), r.content_stream().read())
+                for r in ArchiveIterator(f) if r.rec_type == "conversion"]
+
+
+def test_wat_and_wet_of_several_warc_files_on_two_workers(conformance, tmp_path):
+    """``ccdump wat|wet -workers 2 A B C``: each file's derived file, the same as one process writes."""
+    import gzip as gz
+    import json
+
+    from click.testing import CliRunner
+
+    from ccdump.cli import cli
+
+    warc = tmp_path / "warc"
+    ccdump.dump(str(warc), segments(conformance, "i_two_parts", "n_nutch_defaults"), warc=True, gzip=True)
+    files = [str(p) for p in output_files(warc)]
+    assert len(files) == 3
+
+    def payload_lines(path: Path) -> list[str]:
+        """The JSON metadata lines of a WAT (ids and dates of the WAT records themselves left out)."""
+        return [line for line in gz.decompress(path.read_bytes()).decode().splitlines() if line.startswith("{")]
+
+    for command, suffix in (("wat", ".warc.wat.gz"), ("wet", ".warc.wet.gz")):
+        outs = {}
+        for workers in ("1", "2"):
+            out = tmp_path / f"{command}{workers}"
+            result = CliRunner().invoke(cli, [command, *files, "-o", str(out), "-workers", workers])
+            assert result.exit_code == 0, result.output
+            outs[workers] = sorted(output_files(out))
+            assert [p.name for p in outs[workers]] == sorted(Path(f).name.replace(".warc.gz", suffix) for f in files)
+        for one, two in zip(outs["1"], outs["2"], strict=True):
+            if command == "wat":
+                assert [json.loads(x) for x in payload_lines(one)] == [json.loads(x) for x in payload_lines(two)]
+            else:
+                assert conversions(one) == conversions(two) and len(conversions(one)) > 20
