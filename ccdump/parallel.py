@@ -31,7 +31,13 @@ UnitsProgress = Callable[[int, int, int], None]
 _progress_queue: multiprocessing.Queue | None = None
 
 
+_terminating = False
+
+
 def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """Unwind the unit in progress (its writer aborts and removes its temporary files), then exit."""
+    global _terminating
+    _terminating = True
     raise SystemExit(128 + signum)
 
 
@@ -64,7 +70,11 @@ def _run_in_worker(options: DumpOptions, plan: RunPlan, unit: Unit) -> DumpStats
             with contextlib.suppress(Exception):
                 q.put_nowait((unit.index, docs, done))
 
-    return run_unit(options, plan, unit, progress)
+    try:
+        return run_unit(options, plan, unit, progress)
+    finally:
+        if _terminating:  # the pool would only report this to a parent that may be gone: leave now
+            os._exit(128 + signal.SIGTERM)
 
 
 def run_in_processes(

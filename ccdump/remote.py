@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from ccdump.units import RunPlan, Unit
 
 
+#: fsspec protocols whose writes appear all at once (no temporary name needed).
+OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "memory"}
+
+
 def is_remote(path: str) -> bool:
     """True for URLs other than ``file://`` (those are written directly)."""
     return is_url(path)
@@ -47,9 +51,9 @@ class RemoteOutput:
             self.roots.append((parquet_staging, parquet_root))
         self.collisions = 0
         self.uploaded: list[str] = []
-        self.atomic_objects = not getattr(self.fs, "auto_mkdir", True) or self.fs.protocol in (
-            "s3", "s3a", "gs", "gcs", "az", "abfs", "memory",
-        ) or "s3" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
+        protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        #: object stores publish an object only when its upload completes; file systems need a rename
+        self.atomic_objects = bool(set(protocols) & OBJECT_STORES)
 
     # --- what the run needs to know of the remote folder -----------------------------------------
 

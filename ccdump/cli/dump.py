@@ -92,6 +92,15 @@ def dump_command(segments, output_dir, mime_types, cbor_format, cbor_native, con
       ccdump -segment hdfs://nn/crawl/segments -outputDir out -warc -gzip -conf nutch-site.xml
       ccdump -segment crawl/segments -outputDir out -commoncrawl -crawl MY-CRAWL-2024
     """
+    options = dump_options(segments, output_dir, mime_types, cbor_format, cbor_native, conf_files, overrides,
+                           fail_on_corrupt, wat, wet, cdxj, parquet_dir, crawl_name, commoncrawl, publish_url,
+                           publish_token, **rest)
+    run_and_report(options, stats_json=stats_json, quiet=quiet, done="dumped")
+
+
+def dump_options(segments, output_dir, mime_types, cbor_format, cbor_native, conf_files, overrides, fail_on_corrupt,
+                 wat, wet, cdxj, parquet_dir, crawl_name, commoncrawl, publish_url, publish_token, **rest) -> DumpOptions:
+    """The dump command's parameters → :class:`DumpOptions` (shared with ``ccdump spark``)."""
     if commoncrawl:
         rest["warc"] = rest["gzip"] = wat = wet = cdxj = True
         parquet_dir = parquet_dir or os.path.join(output_dir, "index")
@@ -100,7 +109,7 @@ def dump_command(segments, output_dir, mime_types, cbor_format, cbor_native, con
         raise click.UsageError("-wat, -wet, -cdxj and -parquet need -warc (or use -commoncrawl)")
     if publish_url and not wat:
         raise click.UsageError("-publish needs -wat (it publishes WAT shards)")
-    options = DumpOptions(
+    return DumpOptions(
         derived=derived,
         output_dir=output_dir,
         segments=list(segments),
@@ -110,4 +119,3 @@ def dump_command(segments, output_dir, mime_types, cbor_format, cbor_native, con
         on_error="raise" if fail_on_corrupt else "skip",
         **rest,
     )
-    run_and_report(options, stats_json=stats_json, quiet=quiet, done="dumped")

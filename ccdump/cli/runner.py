@@ -38,6 +38,12 @@ def run_and_report(options: DumpOptions, *, stats_json: str | None, quiet: bool,
     finally:
         if bar is not None:
             bar.close()
+    report(stats, stats_json=stats_json, quiet=quiet, done=done)
+    return stats
+
+
+def report(stats: DumpStats, *, stats_json: str | None, quiet: bool, done: str) -> None:
+    """Write ``-statsJson``, print Nutch's report, exit 1 when input was unreadable (after the rest is done)."""
     if stats_json:
         with open(stats_json, "w", encoding="utf-8") as f:
             json.dump(stats.to_json(), f, indent=2)
@@ -48,4 +54,3 @@ def run_and_report(options: DumpOptions, *, stats_json: str | None, quiet: bool,
             click.echo(f"ccdump: {line}", err=True)
         click.echo(f"ccdump: error: {stats.input_errors} input problem(s); the rest was {done}", err=True)
         sys.exit(1)
-    return stats

@@ -59,8 +59,25 @@ def kill_midway(args: list[str], out: Path, after_units: int) -> int:
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    time.sleep(0.3)  # workers notice their parent is gone (PR_SET_PDEATHSIG) and unwind
+    deadline = time.monotonic() + 10
+    while running_on(out):  # workers notice their parent is gone (PR_SET_PDEATHSIG), unwind and exit
+        assert time.monotonic() < deadline, f"worker processes outlived their killed parent: {running_on(out)}"
+        time.sleep(0.05)
     return len(unit_lines(out))
+
+
+def running_on(out: Path) -> list[int]:
+    """Processes whose command line names ``out``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if str(out).encode() in cmdline and state != "Z":
+            found.append(int(pid))
+    return found
 
 
 def records(files: list[Path]) -> Counter:
