@@ -13,15 +13,19 @@ cards and a footer; text is ~17 % of the HTML, in line with Common Crawl's WET/W
   :class:`~ccdump.writers.wet.WetWriter` and :class:`~ccdump.writers.cdxj.CdxjWriter`, as the WARC
   writer's listeners receive them (offsets, lengths, CRCs and digests in hand);
 * (c) (b) with the three writers behind one :class:`~ccdump.writers.httpview.ParallelHtml`
-  listener: the HTML is extracted by a helper process (the second core) while this one writes.
+  listener: the HTML is extracted by a helper process (the second core) while this one writes;
+* (d) (b) with the three writers in the helper process of
+  :class:`~ccdump.writers.commoncrawl.DerivedListeners` (what ``-wat -wet -cdxj`` use), which gets
+  the records through a pipe.
 
 The modes alternate ``--repeat`` times in this process; the best of each is reported as MB/s of
 HTML, ms per page (wall, and CPU of this process — (c) also uses the helper's) and the ratio to (a).
 Target (issue #5): ratio <= 1.6. Peak RSS is of this process (it holds the generated pages).
 
 ``--real-mb N`` also runs the real pipeline on the cached benchmark Nutch segment of ~N MB
-(``bench/_segment.py``): ``ccdump.dump(out, segment, warc=True, gzip=True)`` without and with WAT,
-WET and CDXJ listeners, when :mod:`ccdump.writers.warc` provides them.
+(``bench/_segment.py``): ``ccdump.dump(out, segment, warc=True, gzip=True)`` without and with the
+WAT, WET and CDXJ listeners of :func:`~ccdump.writers.commoncrawl.derived_listeners` (default: their
+helper process; and all in one process, ``-D ccdump.derived.parallel=false``).
 """
 
 from __future__ import annotations
@@ -267,12 +271,17 @@ def capture_records(cap: Capture) -> list[tuple[list[tuple[str, str]], bytes, st
     ]
 
 
-def run(captures: list[Capture], out_dir: str, derived: bool, parallel: bool = False) -> None:
+def run(captures: list[Capture], out_dir: str, derived: bool, parallel: bool | str = False) -> None:
     """Write the WARC file (and with ``derived`` its WAT, WET and CDXJ) for ``captures``."""
     name = "CC-MAIN-20240517233122-20240518023122-00000.warc.gz"
     warc = GzipMemberWriter(os.path.join(out_dir, name), header=GZIP_HEADER_JDK)
     listeners: list = []
-    if derived:
+    if derived and parallel == "process":
+        from ccdump.writers.commoncrawl import DerivedListeners, DerivedOptions
+
+        listeners = [DerivedListeners(DerivedOptions(wat=True, wet=True, cdxj=True), parallel=True)]
+        listeners[0].on_file_open(os.path.join(out_dir, name))
+    elif derived:
         listeners = [
             WatWriter(os.path.join(out_dir, name[:-3] + ".wat.gz"), name, host=[]),
             WetWriter(os.path.join(out_dir, name[:-3] + ".wet.gz"), name),
@@ -301,10 +310,12 @@ def run(captures: list[Capture], out_dir: str, derived: bool, parallel: bool = F
                     listener.add(rec)
     warc.close()
     for listener in listeners:
+        if parallel == "process":
+            listener.on_file_closed(os.path.join(out_dir, name))
         listener.close()
 
 
-def timed(captures: list[Capture], derived: bool, parallel: bool = False) -> tuple[float, float]:
+def timed(captures: list[Capture], derived: bool, parallel: bool | str = False) -> tuple[float, float]:
     """(wall, CPU) seconds of one run into a fresh directory."""
     out = tempfile.mkdtemp(prefix="ccbench-")
     try:
@@ -320,28 +331,18 @@ def real_pipeline(mb: int) -> None:
     try:
         import ccdump
         from bench._segment import WORK, segment_for
-        from ccdump.writers.warc import PerFileListener
+        from ccdump.writers.commoncrawl import DerivedOptions, derived_listeners
     except ImportError as exc:
         print(f"real pipeline: skipped ({exc})")
         return
-    from ccdump.writers.cdxj import cdxj_name
-    from ccdump.writers.derived import derived_name
 
     segment = segment_for(mb, "BLOCK")
-
-    def listeners() -> list:
-        return [
-            PerFileListener(lambda p: WatWriter(os.path.join(os.path.dirname(p), derived_name(p, "wat")), p, host=[])),
-            PerFileListener(lambda p: WetWriter(os.path.join(os.path.dirname(p), derived_name(p, "wet")), p)),
-            PerFileListener(lambda p: CdxjWriter(os.path.join(os.path.dirname(p), cdxj_name(p)), os.path.basename(p))),
-        ]
-
+    options = DerivedOptions(wat=True, wet=True, cdxj=True)
     modes = {
         "WARC alone": lambda: {},
-        "WARC+WAT+WET+CDXJ": lambda: {"warc_listeners": listeners()},
+        "WARC+WAT+WET+CDXJ": lambda: {"warc_listeners": derived_listeners(options)},
+        "  same, in one process": lambda: {"warc_listeners": derived_listeners(options, parallel=False)},
     }
-    if ParallelHtml is not None:
-        modes["  same, HTML in helper"] = lambda: {"warc_listeners": [ParallelHtml(listeners())]}
     results: dict[str, tuple[float, float]] = {}
     for _ in range(2):
         for label, kwargs in modes.items():
@@ -357,7 +358,7 @@ def real_pipeline(mb: int) -> None:
     docs = getattr(stats, "documents", None)
     a, a_cpu = results["WARC alone"]
     print(f"real pipeline on {segment} ({mb} MB of content{f', {docs} documents' if docs else ''}), best of 2")
-    print("  (CPU: this process and its helper processes, e.g. the WARC writer's gzip helper)")
+    print("  (CPU: this process and its helper processes: the WARC writer's gzip helper, the derived formats' helper)")
     for label, (wall, cpu) in results.items():
         print(f"  {label:<24}{wall:8.2f} s  {mb / wall:7.1f} MB/s   ratio {wall / a:.2f}   CPU {cpu:6.2f} s ({cpu / a_cpu:.2f})")
 
@@ -380,6 +381,7 @@ def main() -> None:
     modes = {"(a) WARC alone": (False, False), "(b) WARC+WAT+WET+CDXJ": (True, False)}
     if ParallelHtml is not None:
         modes["(c) (b), HTML in helper"] = (True, True)
+    modes["(d) (b), all in helper"] = (True, "process")
     best: dict[str, tuple[float, float]] = {}
     for _ in range(args.repeat):  # alternate, so all see the same machine state
         for label, (derived, parallel) in modes.items():
@@ -395,7 +397,7 @@ def main() -> None:
             f"{label:<25}{mb / wall:>8.1f}{wall / n * 1e3:>10.3f}{cpu / n * 1e3:>13.3f}"
             f"{wall / a_wall:>12.2f}{cpu / a_cpu:>11.2f}"
         )
-    print("target (issue #5): (b)/(a) <= 1.6; CPU of (c) is this process only, the helper's is not counted")
+    print("target (issue #5): (b)/(a) <= 1.6; CPU of (c), (d) is this process only, the helper's is not counted")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.real_mb:
         real_pipeline(args.real_mb)

@@ -8,6 +8,10 @@ Measured in one run on the cached benchmark segment (bench/_segment.py, BLOCK De
   * -gzip: ``ccdump.dump(out, segment, gzip=True)`` — one streamed tar.gz;
 each as documents/s and MB/s of content, with the ratio to read-only, then the peak RSS of each
 mode in a fresh process. Targets (issue #3): CBOR ≥ 40 % of read-only, -gzip ≥ 25 %, RSS ≤ 150 MB.
+
+A last line gives the baseline -gzip is bound by: one core's deflate rate (level 6, as the
+archive) over a sample of the documents; -gzip deflates on every core, but cannot beat
+cores × that rate less the cores' share spent reading and mapping.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -34,6 +39,23 @@ def read_only(segment: str) -> tuple[float, int, int]:
             docs += 1
             size += len(doc.content.content)
     return time.perf_counter() - t, docs, size
+
+
+def deflate_rate(segment: str, sample: int = 32_000_000, level: int = 6) -> float:
+    """MB/s of one thread deflating (raw, ``level``) the first ``sample`` bytes of content."""
+    parts, size = [], 0
+    for doc in Segment(segment).documents(folders=(CONTENT,)):
+        if doc.content is not None:
+            parts.append(doc.content.content)
+            size += len(doc.content.content)
+            if size >= sample:
+                break
+    data = b"".join(parts)
+    deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+    t = time.thread_time()
+    deflate.compress(data)
+    deflate.flush()
+    return len(data) / 1e6 / (time.thread_time() - t)
 
 
 def timed_dump(segment: str, **options) -> float:
@@ -65,6 +87,7 @@ def main() -> None:
         else:
             rss = child_peak_rss_mb(code.format(w=WORK, s=segment, opt=opt))
         print(f"{name:<14}{seconds:>9.2f}{docs / seconds:>9.0f}{mb / seconds:>8.1f}{base / seconds:>7.2f}{rss:>13.0f}")
+    print(f"deflate -6, one thread: {deflate_rate(segment):.1f} MB/s of content; {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -127,7 +127,13 @@ def make_writer(options: DumpOptions, plan: RunPlan, unit: Unit) -> Writer:
     if options.gzip:
         os.makedirs(plan.parts_dir, exist_ok=True)
         return TarGzWriter(
-            options.output_dir, layout, options.cbor_format, plan.started, path=part_path(plan, unit), end_of_archive=False
+            options.output_dir,
+            layout,
+            options.cbor_format,
+            plan.started,
+            compresslevel=options.config.get_int("ccdump.gzip.level", 6),
+            path=part_path(plan, unit),
+            end_of_archive=False,
         )
     return CborFileWriter(options.output_dir, layout, options.cbor_format)
 
@@ -215,12 +221,14 @@ def worker_options(options: DumpOptions, workers: int, processes: int) -> DumpOp
     """Options as each unit's process sees them.
 
     ``workers`` cores were granted and ``processes`` units run at once: when every granted core has
-    a unit, the WARC writer compresses in its own process instead of starting a helper process
-    (``ccdump.warc.parallel=auto``); with a spare core (one part, several cores) it keeps its helper.
+    a unit, the WARC writer compresses and the derived formats are written in the unit's own process
+    instead of helper processes (``ccdump.warc.parallel``/``ccdump.derived.parallel`` = ``auto``); with
+    a spare core (one part, several cores) they keep their helpers.
     """
     if processes < workers:
         return options
     values: dict[str, Any] = dict(options.config)
-    if values.get("ccdump.warc.parallel", "").strip().lower() in ("", "auto"):
-        values["ccdump.warc.parallel"] = "false"
+    for key in ("ccdump.warc.parallel", "ccdump.derived.parallel"):
+        if values.get(key, "").strip().lower() in ("", "auto"):
+            values[key] = "false"
     return replace(options, config=NutchConfig(values))

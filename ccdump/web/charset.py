@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
@@ -47,6 +48,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:\-
 _XML_DECL = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:\-]+)""", re.I)
 
 
+@lru_cache(maxsize=512)
 def normalise(label: str | None) -> str | None:
     """Python codec name for a charset label, or None if unknown."""
     if not label:
@@ -59,6 +61,7 @@ def normalise(label: str | None) -> str | None:
         return None
 
 
+@lru_cache(maxsize=512)
 def charset_from_content_type(value: str | None) -> str | None:
     if not value:
         return None

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlsplit
+import re
+from urllib.parse import quote_from_bytes, urlsplit
 
 from ccdump.hadoop.writables import encode_java_utf
 
 _PATH_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'():@&=$,;/")
+#: urllib's quote always keeps letters, digits and ``_.-~``; these are the rest of _PATH_SAFE.
+_QUOTE_SAFE = "!*'():@&=$,;/"
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9\-_.!~*'():@&=$,;/]")
 
 
 def encode_path(url: str) -> str:
@@ -16,10 +20,9 @@ def encode_path(url: str) -> str:
     >>> encode_path("http://a.org/x y?q=1%20")
     'http://a.org/x%20y%3Fq=1%2520'
     """
-    out = []
-    for b in url.encode("utf-8", "surrogatepass"):
-        out.append(chr(b) if b in _PATH_SAFE else f"%{b:02X}")
-    return "".join(out)
+    if _NEEDS_QUOTING.search(url) is None:
+        return url
+    return quote_from_bytes(url.encode("utf-8", "surrogatepass"), _QUOTE_SAFE)
 
 
 def host(url: str) -> str | None:
@@ -46,6 +49,10 @@ def reverse_url(url: str) -> str | None:
 
 def hadoop_md5(url: str) -> str:
     """``MD5Hash.digest(String)``: MD5 over Hadoop's UTF8 bytes (CESU-8 beyond the BMP)."""
+    if url.isascii():  # one byte per UTF-16 unit, as Hadoop writes them
+        return hashlib.md5(url.encode("ascii")).hexdigest()
+    if max(url) < "\U00010000":  # no surrogate pairs: per-unit encoding is UTF-8's
+        return hashlib.md5(url.encode("utf-8", "surrogatepass")).hexdigest()
     return hashlib.md5(encode_java_utf(url)).hexdigest()
 
 

@@ -112,18 +112,15 @@ class GzipMemberWriter:
         write = self._file.write
         try:
             if self.compress:
-                comp = zlib.compressobj(self.level, zlib.DEFLATED, -15)
-                parts = [self.header]
-                for chunk in chunks:
-                    crc = zlib.crc32(chunk, crc)
-                    size += len(chunk)
-                    parts.append(comp.compress(chunk))
-                parts.append(comp.flush())
-                parts.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
-                length = 0
-                for part in parts:
-                    length += len(part)
-                    write(part)
+                # one-shot: zlib computes the CRC while it deflates (no second pass over the data);
+                # the same deflate stream as a compressobj fed chunk by chunk, its header replaced
+                whole = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                member = zlib.compress(whole, self.level, wbits=31)
+                size = len(whole)
+                (crc,) = struct.unpack_from("<I", member, len(member) - 8)
+                length = len(member)
+                write(self.header)
+                write(memoryview(member)[10:])
             else:
                 for chunk in chunks:
                     crc = zlib.crc32(chunk, crc)

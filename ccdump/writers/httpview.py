@@ -11,7 +11,9 @@ in order. The main process extracts a page itself whenever the helper already ha
 so the two share the work whatever their speeds. It pays when the second core is idle
 (``bench/commoncrawl.py``, WARC built in-process: 1.5-1.6 -> ~1.0 ms per page), not behind the WARC
 writer once that runs its gzip helper process, which then keeps the second core busy (100 MB
-benchmark segment: no gain, ~8 % more CPU); opt-in for that reason.
+benchmark segment: no gain, ~8 % more CPU); opt-in for that reason. The dumper's ``-wat -wet -cdxj``
+run the writers themselves in a helper process instead
+(:class:`~ccdump.writers.commoncrawl.DerivedListeners`).
 """
 
 from __future__ import annotations
@@ -115,23 +117,31 @@ def html_input(rec: WarcRecord) -> tuple[bytes, str | None]:
 
 
 def html_of(rec: WarcRecord) -> HtmlExtract | None:
-    """The page's HTML metadata and text, or None when the record is not HTML."""
+    """The page's HTML metadata and text, or None when the record is not HTML.
+
+    A record that carries its text (``rec.text``, Nutch's parse text, which the WET writer takes
+    instead) gets the metadata alone: ``text`` is None.
+    """
     if not is_html(rec):
         return None
     extract = rec.cache.get("html")
     if extract is None:
-        extract = extract_html(*html_input(rec))
+        extract = extract_html(*html_input(rec), text=rec.text is None)
         rec.cache["html"] = extract
     return extract
 
 
+def block_fields(rec: WarcRecord) -> Fields:
+    """The block parsed as ``name: value`` fields (``metadata`` records: read by WAT, WET and CDXJ)."""
+    fields = rec.cache.get("block_fields")
+    if fields is None:
+        fields = rec.cache["block_fields"] = parse_fields(rec.block)
+    return fields
+
+
 def metadata_fields(rec: WarcRecord) -> list[tuple[str, str]]:
     """The ``name: value`` fields of a ``metadata`` record (``fetchTimeMs``, ``languages-cld2`` …)."""
-    fields = rec.cache.get("metadata_fields")
-    if fields is None:
-        fields = parse_fields(rec.block).headers
-        rec.cache["metadata_fields"] = fields
-    return fields
+    return block_fields(rec).headers
 
 
 def describes(meta: WarcRecord, target_uri: str | None, record_id: str | None) -> bool:

@@ -209,6 +209,18 @@ def _next_part(directory: str) -> int:
     return n
 
 
+def serial_of(warc_filename: str) -> int | None:
+    """The serial of ``<prefix>-<stamp17>-<serial>.warc[.gz]`` (None for other names)."""
+    m = re.search(r"-(\d{5,})\.warc(?:\.gz)?$", os.path.basename(warc_filename))
+    return int(m.group(1)) if m else None
+
+
+def part_file_for(root: str, crawl: str, warc_filename: str, subset: str = "warc") -> str:
+    """The index file written for one of ccdump's WARC files: ``part-<its serial>``, unique and deterministic."""
+    serial = serial_of(warc_filename)
+    return os.path.join(root, f"crawl={crawl}", f"subset={subset}", f"part-{serial:05d}.c000.gz.parquet")
+
+
 class ParquetIndexWriter:
     """Write one part file of the columnar index for ``crawl``/``subset``.
 

@@ -58,9 +58,12 @@ class WarcRecord:
     ``headers`` when not given. ``trailing_length``: bytes after the block inside the member
     (``\\r\\n\\r\\n`` = 4). ``inflated_length``/``inflated_crc``: of the whole member, computed
     when not given. ``block_digest``/``payload_digest``: ``sha1:<Base32>`` of the block and of the
-    HTTP payload when the caller already has them (the WARC writer does); computed otherwise. ``text``/``languages``/``charset``: precomputed extraction results (Nutch's
-    parse text, CLD2 language codes as ISO-639-3 joined by ``,``, detected charset) that the WET
-    and CDXJ writers prefer over their own. ``segment``: the Nutch segment of the capture.
+    HTTP payload when the caller already has them (the WARC writer does); computed otherwise.
+    ``payload_start``: where in ``block`` the payload of ``payload_digest`` starts, when known (the
+    WAT uses the digest only where its own HTTP parse finds the same entity).
+    ``text``/``languages``/``charset``: precomputed extraction results (Nutch's parse text, CLD2
+    language codes as ISO-639-3 joined by ``,``, detected charset) that the WET and CDXJ writers
+    prefer over their own. ``segment``: the Nutch segment of the capture.
     """
 
     headers: list[tuple[str, str]]
@@ -76,6 +79,7 @@ class WarcRecord:
     version: str = "WARC/1.0"
     block_digest: str | None = None
     payload_digest: str | None = None
+    payload_start: int | None = None
     text: str | None = None
     languages: str | None = None
     charset: str | None = None

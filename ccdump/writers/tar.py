@@ -3,7 +3,8 @@
 Streamed straight into gzip, so neither a temporary copy of every file nor memory that grows with
 the number of documents (only the set of entry names, for duplicate detection). Entry names are
 the file layout's paths with real ``/`` separators; the archive is written under a temporary name
-and renamed when finished.
+and renamed when finished. The tar stream is byte for byte what ``tarfile`` (GNU format) writes;
+the gzip stream is a series of members deflated in parallel (:class:`ParallelGzip`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import queue
 import struct
 import tarfile
-import threading
 import time
 import zlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ccdump.nutch.document import Document
@@ -24,66 +25,89 @@ from ccdump.writers.base import Writer, temp_name
 from ccdump.writers.cbor import CborFormat, encode
 from ccdump.writers.layout import LayoutOptions, relative_path
 
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, mtime 0, OS unknown
 
-class BackgroundGzip(io.RawIOBase):
-    """A gzip stream whose deflating runs in a second thread.
 
-    zlib releases the GIL, so compressing the archive overlaps with reading and mapping the next
-    documents. Writes are gathered into 1 MiB chunks; at most ``depth`` chunks wait, so memory is
-    bounded. Produces one standard gzip member (mtime 0).
+def gzip_member(data: bytes | memoryview, level: int = 6) -> bytes:
+    """One complete gzip member holding ``data`` (zlib releases the GIL while it deflates)."""
+    deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+    body = deflate.compress(data) + deflate.flush()
+    return GZIP_HEADER + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+
+
+def deflate_threads() -> int:
+    """Threads for deflating: the cores this process may use, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+class ParallelGzip(io.RawIOBase):
+    """A gzip stream deflated by a pool of threads: one gzip member per ``chunk`` bytes written.
+
+    Concatenated members are one valid gzip file (RFC 1952 §2.2; gzip, ``tar -z`` and Python's
+    gzip/tarfile read them all), so chunks are deflated independently, as pigz does, on every core
+    (zlib releases the GIL) while the writing thread goes on mapping documents. Members are written
+    in order; at most ``depth`` chunks are in flight, so memory stays bounded (≈ 2 × depth × chunk).
+    Restarting the deflate window every chunk costs about 1 % of compression at 1 MiB.
     """
 
     CHUNK = 1 << 20
 
-    def __init__(self, raw: io.BufferedWriter, level: int = 6, depth: int = 4) -> None:
+    def __init__(
+        self, raw: io.BufferedWriter, level: int = 6, threads: int | None = None, chunk: int | None = None, depth: int | None = None
+    ) -> None:
         super().__init__()
         self._raw = raw
+        self._level = level
+        self._chunk = chunk or self.CHUNK
+        threads = threads or deflate_threads()
+        self._depth = depth or threads + 2
         self._buf = bytearray()
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
-        self._crc = 0
-        self._size = 0
-        raw.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
-        self._thread = threading.Thread(target=self._run, name="ccdump-gzip", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while (chunk := self._queue.get()) is not None:
-                self._crc = zlib.crc32(chunk, self._crc)
-                self._size += len(chunk)
-                self._raw.write(self._deflate.compress(chunk))
-            self._raw.write(self._deflate.flush())
-            self._raw.write(struct.pack("<II", self._crc, self._size & 0xFFFFFFFF))
-        except BaseException as exc:  # reported to the writing thread
-            self._error = exc
-            while self._queue.get() is not None:
-                pass
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ccdump-gzip")
+        self._pending: deque[Future[bytes]] = deque()
+        self._members = 0
 
     def writable(self) -> bool:
         return True
 
     def write(self, data) -> int:  # type: ignore[override]
-        if self._error is not None:
-            raise self._error
         self._buf += data
-        if len(self._buf) >= self.CHUNK:
-            self._queue.put(bytes(self._buf))
-            self._buf.clear()
+        if len(self._buf) >= self._chunk:
+            self._submit()
         return len(data)
+
+    def _submit(self) -> None:
+        chunk = bytes(self._buf)
+        self._buf.clear()
+        self._members += 1
+        self._pending.append(self._pool.submit(gzip_member, chunk, self._level))
+        while len(self._pending) > self._depth:
+            self._raw.write(self._pending.popleft().result())
 
     def close(self) -> None:
         if self.closed:
             return
-        if self._buf:
-            self._queue.put(bytes(self._buf))
-            self._buf.clear()
-        self._queue.put(None)
-        self._thread.join()
+        try:
+            if self._buf or not self._members:
+                self._submit()  # an empty stream is still one (empty) gzip member
+            while self._pending:
+                self._raw.write(self._pending.popleft().result())
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            super().close()
+
+    def abort(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
         super().close()
-        if self._error is not None:
-            raise self._error
+
+
+BackgroundGzip = ParallelGzip  # the former single-thread name
 
 
 def archive_path(output_dir: str, started: float) -> str:
@@ -97,7 +121,43 @@ def archive_path(output_dir: str, started: float) -> str:
     return candidate
 
 
+class TarHeaders:
+    """GNU tar headers of regular files as ``tarfile`` writes them (mode 0644, uid/gid 0, no user or
+    group names, one mtime), from a template for the usual short name; tarfile itself otherwise."""
+
+    def __init__(self, mtime: int) -> None:
+        self.mtime = mtime
+        template = bytearray(self._tarinfo("", 0).tobuf(tarfile.GNU_FORMAT, tarfile.ENCODING, "surrogateescape"))
+        assert len(template) == tarfile.BLOCKSIZE
+        template[0:100] = bytes(100)
+        template[124:136] = bytes(12)
+        template[148:156] = b" " * 8
+        self._template = bytes(template)
+        self._base_sum = sum(template)
+
+    def _tarinfo(self, name: str, size: int) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.size = size
+        info.mode = 0o644
+        info.mtime = self.mtime
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        return info
+
+    def header(self, name: str, size: int) -> bytes:
+        raw = name.encode(tarfile.ENCODING, "surrogateescape")
+        if not 0 < len(raw) <= 100 or size >= 8**11:
+            return self._tarinfo(name, size).tobuf(tarfile.GNU_FORMAT, tarfile.ENCODING, "surrogateescape")
+        size_field = b"%011o\0" % size
+        check = self._base_sum + sum(raw) + sum(size_field)
+        t = self._template
+        return b"".join((raw, t[len(raw) : 124], size_field, t[136:148], b"%06o\0" % check, t[155:]))
+
+
 class TarGzWriter(Writer):
+    """One ``.tar.gz`` of CBOR files, streamed: tar headers from :class:`TarHeaders`, deflated by
+    :class:`ParallelGzip`. Memory holds the entry names (duplicate detection) and a few chunks."""
+
     name = "tar.gz"
 
     def __init__(
@@ -107,18 +167,25 @@ class TarGzWriter(Writer):
         cbor_format: CborFormat = "nutch",
         started: float | None = None,
         compresslevel: int = 6,
+        *,
+        path: str | None = None,
+        end_of_archive: bool = True,
     ) -> None:
         super().__init__()
         self.started = time.time() if started is None else started
         os.makedirs(output_dir, exist_ok=True)
-        self.path = archive_path(os.path.abspath(output_dir), self.started)
+        #: ``path``/``end_of_archive=False``: one unit's part of a parallel run's archive (see
+        #: :mod:`ccdump.writers.tarparts`): gzip members whose tar stream lacks the closing blocks.
+        self.path = path or archive_path(os.path.abspath(output_dir), self.started)
+        self.end_of_archive = end_of_archive
         self.layout = layout
         self.cbor_format = cbor_format
         self._names: set[str] = set()
+        self._headers = TarHeaders(int(self.started))
+        self._offset = 0  # bytes of tar stream written
         self._tmp = temp_name(self.path)
         self._raw = open(self._tmp, "wb")
-        self._gz = BackgroundGzip(self._raw, compresslevel)
-        self._tar = tarfile.open(fileobj=self._gz, mode="w|", format=tarfile.GNU_FORMAT)
+        self._gz = ParallelGzip(self._raw, compresslevel)
 
     def write(self, doc: Document, record: dict[str, Any] | None, *, timestamp: str = "null") -> bool:
         assert record is not None
@@ -127,29 +194,42 @@ class TarGzWriter(Writer):
             self.collisions += 1
             return False
         data = encode(record, doc, self.cbor_format)
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        info.mode = 0o644
-        info.mtime = int(self.started)
-        info.uid = info.gid = 0
-        info.uname = info.gname = ""
-        self._tar.addfile(info, io.BytesIO(data))
+        size = len(data)
+        header = self._headers.header(name, size)
+        pad = -size % tarfile.BLOCKSIZE
+        gz = self._gz
+        gz.write(header)
+        gz.write(data)
+        if pad:
+            gz.write(_ZEROS[:pad])
+        self._offset += len(header) + size + pad
         self._names.add(name)
         self.written += 1
-        self.bytes_written += len(data)
+        self.bytes_written += size
         return True
 
     def close(self) -> dict[str, Any]:
-        self._tar.close()
-        self._gz.close()
-        self._raw.close()
+        try:
+            if self.end_of_archive:  # two zero blocks, then zeros to a whole record, as tarfile ends
+                end = 2 * tarfile.BLOCKSIZE
+                end += -(self._offset + end) % tarfile.RECORDSIZE
+                self._gz.write(bytes(end))
+                self._offset += end
+            self._gz.close()
+            self._raw.close()
+        except BaseException:
+            self.abort()  # e.g. a full disk: no half-written archive stays behind
+            raise
         os.replace(self._tmp, self.path)
         self.outputs.append(self.path)
         return self.stats()
 
     def abort(self) -> None:
-        for closer in (self._tar.close, self._gz.close, self._raw.close):
+        for closer in (self._gz.abort, self._raw.close):
             with contextlib.suppress(Exception):  # best effort while already failing
                 closer()
         if os.path.exists(self._tmp):
             os.unlink(self._tmp)
+
+
+_ZEROS = bytes(tarfile.BLOCKSIZE)

@@ -30,7 +30,7 @@ import sys
 import time
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -94,6 +94,15 @@ class PerFileListener:
         if self.sink is not None:
             sink, self.sink = self.sink, None
             sink.abort()
+
+
+def configured_listeners(listeners: Sequence[RecordListener], config: Any) -> list[RecordListener]:
+    """``listeners``, each with an optional ``configure(config)`` called (e.g. ``-D ccdump.derived.parallel``)."""
+    for listener in listeners:
+        configure = getattr(listener, "configure", None)
+        if configure is not None:
+            configure(config)
+    return list(listeners)
 
 
 @dataclass
@@ -288,6 +297,17 @@ class GzipHelper:
         self.proc.wait()
 
 
+def shared_helper(listeners: Sequence[RecordListener], level: int) -> Any:
+    """A listener's stand-in for :class:`GzipHelper` (``gzip_helper(level)``), served by a helper
+    process it runs anyway (:class:`~ccdump.writers.commoncrawl.DerivedListeners`), or None."""
+    for listener in listeners:
+        make = getattr(listener, "gzip_helper", None)
+        helper = make(level) if make is not None else None
+        if helper is not None:
+            return helper
+    return None
+
+
 class WarcWriter(Writer):
     """Write documents as Common Crawl-layout WARC files in ``output_dir``, rotating by size.
 
@@ -316,6 +336,8 @@ class WarcWriter(Writer):
         parse_text: bool = False,
         clock: Callable[[], float] = time.time,
         parallel: bool | None = None,
+        serial_start: int | None = None,
+        serial_step: int = 1,
     ) -> None:
         super().__init__()
         if max_size <= 0:
@@ -340,7 +362,10 @@ class WarcWriter(Writer):
         self._path = ""
         self._warcinfo_id: str | None = None
         self._captures_in_file = 0
-        self._serial: int | None = None
+        #: ``serial_start``/``serial_step``: a unit of a parallel run writes serials start, start+step, …
+        #: (see :func:`ccdump.units.plan_units`); by default the series continues the folder's.
+        self._serial: int | None = serial_start
+        self._serial_step = serial_step
         self._last_stamp = -1
         if parallel is None:
             parallel = (os.cpu_count() or 1) > 1
@@ -350,7 +375,6 @@ class WarcWriter(Writer):
         self._queue: deque[_Queued] = deque()
         self._queued_bytes = 0
         self._at_helper = 0
-        self._name_re = re.compile(re.escape(prefix) + r"-\d{17}-(\d{5,})\.warc(?:\.gz)?$")
 
     # --- the Writer interface ------------------------------------------------------------------------
 
@@ -376,7 +400,7 @@ class WarcWriter(Writer):
         self._seen += size
         if self._helper is None and self.parallel and self._seen > HELPER_AFTER_BYTES:
             try:
-                self._helper = GzipHelper(self.level)
+                self._helper = shared_helper(self.listeners, self.level) or GzipHelper(self.level)
             except OSError:
                 self.parallel = False
         if self._helper is None:
@@ -465,14 +489,12 @@ class WarcWriter(Writer):
     def _next_name(self) -> tuple[str, int]:
         """(``<prefix>-<stamp17>-<serial>``, stamp in ms): stamps strictly increase, serials continue the folder's series."""
         if self._serial is None:
-            os.makedirs(self.output_dir, exist_ok=True)
-            found = [int(m.group(1)) for n in os.listdir(self.output_dir) if (m := self._name_re.match(n))]
-            self._serial = max(found) + 1 if found else 0
+            self._serial = next_serial(self.output_dir, self.prefix)
         stamp = max(int(self.clock() * 1000), self._last_stamp + 1)
         self._last_stamp = stamp
         while True:
             name = f"{self.prefix}-{file_timestamp(stamp)}-{self._serial:05d}{self.extension}"
-            self._serial += 1
+            self._serial += self._serial_step
             if not os.path.lexists(os.path.join(self.output_dir, name)):
                 return name, stamp
 
@@ -518,8 +540,15 @@ class WarcWriter(Writer):
             return
         rec = e.record
         main = capture is not None and rec is capture.main
+        headers = rec.headers(self._warcinfo_id)
+        block_digest = payload_digest = None  # the mapper's, of these very bytes: not computed again
+        for name, value in headers:
+            if name == "WARC-Block-Digest":
+                block_digest = value
+            elif name == "WARC-Payload-Digest" and rec.type == "response":
+                payload_digest = value
         view = WarcRecord(
-            headers=rec.headers(self._warcinfo_id),
+            headers=headers,
             block=rec.head + rec.payload,
             offset=offset,
             length=length,
@@ -529,6 +558,9 @@ class WarcWriter(Writer):
             inflated_crc=e.crc,
             gzip_header=GzipHeaderInfo() if self.gzip else None,
             version=rec.version,
+            block_digest=block_digest,
+            payload_digest=payload_digest,
+            payload_start=len(rec.head),
             text=capture.text if main and capture is not None else None,
             languages=capture.languages if capture is not None else None,
             charset=capture.charset if capture is not None else None,
@@ -536,6 +568,26 @@ class WarcWriter(Writer):
         )
         for listener in self.listeners:
             listener.add(view)
+
+
+def serial_after(names: Iterable[str], prefix: str) -> int:
+    """The serial after the highest ``<prefix>-<stamp17>-<serial>.warc[.gz]`` among ``names`` (0 if none)."""
+    pattern = re.compile(re.escape(prefix) + r"-\d{17}-(\d{5,})\.warc(?:\.gz)?$")
+    found = [int(m.group(1)) for n in names if (m := pattern.match(n))]
+    return max(found) + 1 if found else 0
+
+
+def next_serial(output_dir: str, prefix: str) -> int:
+    """The serial after the highest one of ``output_dir``'s WARC files."""
+    os.makedirs(output_dir, exist_ok=True)
+    return serial_after(os.listdir(output_dir), prefix)
+
+
+def warc_prefix(options: DumpOptions) -> str:
+    """``-warcPrefix``, else ``warc.export.prefix``, else ``WEB``."""
+    if options.warc_prefix not in ("", "WEB"):
+        return options.warc_prefix
+    return options.config.get_str("warc.export.prefix") or "WEB"
 
 
 def version_line(value: str) -> str:
@@ -569,7 +621,7 @@ def make_dump_warc_writer(options: DumpOptions, started: float) -> WarcWriter:
 
         raise ConfigError(str(exc)) from None
     mapper = WarcMapper(config, version=version, rebuild_request=config.get_bool("warc.export.request.rebuild"))
-    prefix = options.warc_prefix if options.warc_prefix not in ("", "WEB") else (config.get_str("warc.export.prefix") or "WEB")
+    prefix = warc_prefix(options)
     capture_filter = extra.get("warc_filter") or CaptureFilter(
         only_successful=config.get_bool("warc.exporter.only.successful.responses")
     )
@@ -581,8 +633,10 @@ def make_dump_warc_writer(options: DumpOptions, started: float) -> WarcWriter:
         prefix=prefix,
         gzip=options.gzip,
         max_size=options.warc_size or DEFAULT_WARC_SIZE,
-        listeners=extra.get("warc_listeners", ()),
+        listeners=configured_listeners(extra.get("warc_listeners", ()), config),
         capture_filter=capture_filter,
         parse_data=bool(extra.get("include_parse_data")),
         parse_text=bool(extra.get("include_parse_text")),
+        serial_start=extra.get("warc_serial_start"),
+        serial_step=extra.get("warc_serial_step", 1),
     )

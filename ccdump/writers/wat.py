@@ -39,7 +39,7 @@ from typing import Any
 
 from ccdump.writers.derived import SOFTWARE_INFO, DerivedWriter, Stats, derived_name, rfc1123, warc_date
 from ccdump.writers.httpparse import HttpParseError, parse_fields, parse_request_line
-from ccdump.writers.httpview import html_of, response_view
+from ccdump.writers.httpview import block_fields, html_of, response_view
 from ccdump.writers.record import WarcRecord, sha1_base32
 from ccdump.writers.warcreader import read_warc
 
@@ -129,7 +129,7 @@ def _metadata(pm: dict[str, Any], rec: WarcRecord) -> None:
     _acc(pm, ACT, "application/metadata-fields")
     md: dict[str, Any] = {}
     pm["WARC-Metadata-Metadata"] = md
-    fields = parse_fields(block)
+    fields = block_fields(rec)  # parsed once for WAT, WET and CDXJ
     if not fields.complete:
         _warc_eof(pm, rec)
     if fields.corrupt:
@@ -202,7 +202,11 @@ def _response(pm: dict[str, Any], rec: WarcRecord) -> None:
         _warc_eof(pm, rec)
     entity_length = view.entity_end - view.entity_start
     hrm["Entity-Length"] = str(entity_length)
-    if rec.payload_digest is not None and view.entity_end == len(block):
+    if (
+        rec.payload_digest is not None
+        and view.entity_end == len(block)
+        and (rec.payload_start is None or rec.payload_start == view.entity_start)
+    ):
         hrm["Entity-Digest"] = rec.payload_digest
     else:
         hrm["Entity-Digest"] = sha1_base32(block[view.entity_start : view.entity_end])

@@ -138,3 +138,15 @@ def test_wat_and_wet_of_several_warc_files_on_two_workers(conformance, tmp_path)
                 assert [json.loads(x) for x in payload_lines(one)] == [json.loads(x) for x in payload_lines(two)]
             else:
                 assert conversions(one) == conversions(two) and len(conversions(one)) > 20
+
+
+def test_gzip_level_is_configurable(conformance, tmp_path):
+    """``-D ccdump.gzip.level=1``: the same entries, compressed faster (and larger) than Nutch's level 6."""
+    from ccdump.config import NutchConfig
+
+    inputs = segments(conformance, "i_two_parts")
+    ccdump.dump(str(tmp_path / "6"), inputs, gzip=True)
+    ccdump.dump(str(tmp_path / "1"), inputs, gzip=True, config=NutchConfig({"ccdump.gzip.level": "1"}))
+    (six,), (one,) = output_files(tmp_path / "6"), output_files(tmp_path / "1")
+    assert entries(six) == entries(one)
+    assert one.stat().st_size > six.stat().st_size

@@ -139,3 +139,32 @@ def test_publish_registers_each_wat_with_a_tracker(segment, tmp_path):
         assert count == 2 * len(wats)  # each shard is two jobs (pieces 0 and 1)
     finally:
         tracker.stop()
+
+
+
+def _payloads(path: Path) -> list[bytes]:
+    with path.open("rb") as f:
+        return [r.content_stream().read() for r in ArchiveIterator(f)][1:]  # after the warcinfo (its date differs)
+
+
+def test_derived_formats_in_a_helper_process(segment, run_dir, tmp_path):
+    """``-D ccdump.derived.parallel=true``: WAT, WET and CDXJ written by the helper process are those
+    generated again from the WARC file (WAT, CDXJ) and those of the in-process run (WET text)."""
+    from ccdump.writers.cdxj import generate_cdxj
+    from ccdump.writers.wat import generate_wat
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-segment", str(segment), "-outputDir", str(out), "-commoncrawl",
+                                      "-crawl", "TEST-2024", "-quiet", "-D", "ccdump.derived.parallel=true"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    warc = _one(out, "*-00000.warc.gz")
+    again = tmp_path / "again"
+    wat = generate_wat(warc, again / "x.wat.gz")
+    assert _payloads(Path(wat.path)) == _payloads(out / warc.name.replace(".warc.gz", ".warc.wat.gz"))
+    cdx = generate_cdxj(warc, again / "x.cdx.gz")
+    assert gzip.decompress(Path(cdx.path).read_bytes()) == gzip.decompress((out / warc.name.replace(".warc.gz", ".cdx.gz")).read_bytes())
+    theirs = _one(run_dir, "*-00000.warc.gz")
+    wet = _payloads(out / warc.name.replace(".warc.gz", ".warc.wet.gz"))
+    assert wet and wet == _payloads(run_dir / theirs.name.replace(".warc.gz", ".warc.wet.gz"))
+    assert not [p for p in out.rglob(".*") if p.name != ".ccdump-manifest.jsonl"], "no temporary file left"

@@ -24,6 +24,10 @@ def same(body: bytes, content_type: str | None = "text/html; charset=utf-8") -> 
     # json.dumps keeps key order: the WAT writes keys in insertion order
     assert json.dumps(new.metadata) == json.dumps(old.metadata)
     assert new.text == old.text
+    # the metadata alone (a record that carries its text): the walk skips the text work
+    meta_only = extract_html(body, content_type, text=False)
+    assert json.dumps(meta_only.metadata) == json.dumps(old.metadata)
+    assert meta_only.text is None
 
 
 def test_realistic_pages():
@@ -49,6 +53,7 @@ _ATTRS = [
 _TEXTS = [
     "word", " spaced  out ", "\n\t", "&nbsp;x&nbsp;", "&amp;", "\u3000ideo\u3000", "\u00a0", "a\x01b", "",
     "x" * 140, " " + "y" * 130, "url(/bg.png) @import 'i.css';", "&lt;b&gt;", "\u2009thin",
+    "end \u2003\t", "\u2003 ", " \u2028", "tail\x7f", "v\u00a0 ", "&#x2003;w&#x2003;",
 ]  # fmt: skip
 
 
