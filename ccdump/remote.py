@@ -16,7 +16,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ccdump.hadoop.fs import is_url
@@ -36,33 +36,86 @@ def is_remote(path: str) -> bool:
     return is_url(path)
 
 
+@dataclass
+class RemoteFolder:
+    """An output folder given as a local path or an fsspec URL."""
+
+    url: str
+
+    def __post_init__(self) -> None:
+        import fsspec.core
+
+        self.url = self.url.rstrip("/") or "/"
+        self.fs, self.root = fsspec.core.url_to_fs(self.url)
+        self.root = self.root.rstrip("/") or "/"
+        protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        self.object_store = bool(set(protocols) & OBJECT_STORES)
+
+    def path(self, relative: str) -> str:
+        return f"{self.root}/{relative}"
+
+    def show(self, path: str) -> str:
+        """A path of this file system as the user wrote the folder: a URL, or a plain local path."""
+        return self.fs.unstrip_protocol(path) if "://" in self.url else path
+
+    def relative(self, path: str) -> str:
+        """``path`` relative to this folder when below it, else its full URL."""
+        prefix = self.root.rstrip("/") + "/"
+        return path[len(prefix):] if path.startswith(prefix) else self.fs.unstrip_protocol(path)
+
+    def names(self) -> list[str]:
+        try:
+            return [p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(self.root, detail=False)]
+        except FileNotFoundError:
+            return []
+
+    def put(self, local: str, relative: str) -> str:
+        """Upload a local file whole (replacing one of the same name): temporary name then rename, or one object."""
+        return self.put_file(local, self.path(relative))
+
+    def put_file(self, local: str, final: str) -> str:
+        """:meth:`put` to a path of this file system (below :attr:`root` or not)."""
+        parent = final.rsplit("/", 1)[0]
+        with contextlib.suppress(Exception):
+            self.fs.makedirs(parent, exist_ok=True)
+        if self.object_store:
+            self.fs.put_file(local, final)
+            return final
+        tmp = f"{parent}/.{final.rsplit('/', 1)[1]}.ccdump-tmp-{os.getpid()}"
+        self.fs.put_file(local, tmp)
+        self.fs.mv(tmp, final)
+        return final
+
+    def write_bytes(self, relative: str, data: bytes) -> str:
+        """Write a small file whole: under a temporary name then renamed, or one object upload."""
+        final = self.path(relative)
+        if self.object_store:
+            self.fs.pipe_file(final, data)
+            return final
+        tmp = self.path(f".{relative}.ccdump-tmp-{os.getpid()}")
+        self.fs.pipe_file(tmp, data)
+        self.fs.mv(tmp, final)
+        return final
+
+
 class RemoteOutput:
     """Uploads a staging folder's finished files to ``url``, keeping the same relative paths."""
 
     def __init__(self, url: str, staging: str, parquet_url: str | None = None, parquet_staging: str | None = None) -> None:
-        import fsspec.core
-
-        self.url = url.rstrip("/")
-        self.fs, self.root = fsspec.core.url_to_fs(self.url)
+        self.folder = RemoteFolder(url)
+        self.fs, self.root = self.folder.fs, self.folder.root
         self.staging = staging
         self.roots = [(staging, self.root)]
         if parquet_url and parquet_staging:
-            _, parquet_root = fsspec.core.url_to_fs(parquet_url.rstrip("/"))
-            self.roots.append((parquet_staging, parquet_root))
+            self.roots.append((parquet_staging, RemoteFolder(parquet_url).root))
         self.collisions = 0
         self.uploaded: list[str] = []
-        protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
-        #: object stores publish an object only when its upload completes; file systems need a rename
-        self.atomic_objects = bool(set(protocols) & OBJECT_STORES)
 
     # --- what the run needs to know of the remote folder -----------------------------------------
 
     def names(self) -> list[str]:
         """File names directly in the remote folder (for WARC serials and leftovers)."""
-        try:
-            return [os.path.basename(p.rstrip("/")) for p in self.fs.ls(self.root, detail=False)]
-        except FileNotFoundError:
-            return []
+        return self.folder.names()
 
     def fetch_manifest(self) -> None:
         """Bring the remote manifest into the staging folder (for ``-resume``)."""
@@ -97,15 +150,7 @@ class RemoteOutput:
         if not overwrite and self.fs.exists(remote):
             self.collisions += 1
             return
-        parent = remote.rsplit("/", 1)[0]
-        with contextlib.suppress(Exception):
-            self.fs.makedirs(parent, exist_ok=True)
-        if self.atomic_objects:
-            self.fs.put_file(local, remote)
-        else:
-            tmp = f"{parent}/.{remote.rsplit('/', 1)[1]}.ccdump-tmp-{os.getpid()}"
-            self.fs.put_file(local, tmp)
-            self.fs.mv(tmp, remote)
+        self.folder.put_file(local, remote)
         if listed:
             self.uploaded.append(remote)
 

@@ -42,13 +42,14 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ccdump.config import NutchConfig
 from ccdump.errors import CcdumpError, InputError
 from ccdump.manifest import mode_of
+from ccdump.remote import RemoteFolder
 from ccdump.run import DumpOptions, DumpStats
 from ccdump.units import RunPlan, Unit, part_path, plan_run, run_unit
 
@@ -61,7 +62,6 @@ MANIFEST_VERSION = 1
 #: Keys a task runs with one core unless the user chose otherwise.
 ONE_CORE_KEYS = ("ccdump.warc.parallel", "ccdump.derived.parallel")
 #: Object stores publish an object when its upload completes: no temporary name is needed there.
-OBJECT_STORES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "memory")
 
 
 class PySparkMissing(CcdumpError):
@@ -75,68 +75,6 @@ def require_pyspark() -> None:
         if exc.name != "pyspark":
             raise
         raise PySparkMissing("Spark support needs pyspark: pip install 'ccdump[spark]'") from None
-
-
-# --- the output folder, on any file system ------------------------------------------------------
-
-
-@dataclass
-class Target:
-    """An output folder given as a local path or an fsspec URL."""
-
-    url: str
-
-    def __post_init__(self) -> None:
-        import fsspec.core
-
-        self.url = self.url.rstrip("/") or "/"
-        self.fs, self.root = fsspec.core.url_to_fs(self.url)
-        self.root = self.root.rstrip("/") or "/"
-        protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
-        self.object_store = any(p in OBJECT_STORES for p in protocols)
-
-    def path(self, relative: str) -> str:
-        return f"{self.root}/{relative}"
-
-    def show(self, path: str) -> str:
-        """A path of this file system as the user wrote the folder: a URL, or a plain local path."""
-        return self.fs.unstrip_protocol(path) if "://" in self.url else path
-
-    def relative(self, path: str) -> str:
-        """``path`` relative to this folder when below it, else its full URL."""
-        prefix = self.root.rstrip("/") + "/"
-        return path[len(prefix):] if path.startswith(prefix) else self.fs.unstrip_protocol(path)
-
-    def names(self) -> list[str]:
-        try:
-            return [p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(self.root, detail=False)]
-        except FileNotFoundError:
-            return []
-
-    def put(self, local: str, relative: str) -> str:
-        """Upload a local file whole (replacing one of the same name): temporary name then rename, or one object."""
-        final = self.path(relative)
-        parent = final.rsplit("/", 1)[0]
-        with contextlib.suppress(Exception):
-            self.fs.makedirs(parent, exist_ok=True)
-        if self.object_store:
-            self.fs.put_file(local, final)
-            return final
-        tmp = f"{parent}/.{final.rsplit('/', 1)[1]}.ccdump-tmp-{os.getpid()}"
-        self.fs.put_file(local, tmp)
-        self.fs.mv(tmp, final)
-        return final
-
-    def write_bytes(self, relative: str, data: bytes) -> str:
-        """Write a small file whole: under a temporary name then renamed, or one object upload."""
-        final = self.path(relative)
-        if self.object_store:
-            self.fs.pipe_file(final, data)
-            return final
-        tmp = self.path(f".{relative}.ccdump-tmp-{os.getpid()}")
-        self.fs.pipe_file(tmp, data)
-        self.fs.mv(tmp, final)
-        return final
 
 
 def _absolute(path: str | None) -> str | None:
@@ -186,7 +124,7 @@ def _remove_earlier_attempt(options: DumpOptions, plan: RunPlan, unit: Unit, rem
     if options.derived.parquet_dir:
         from ccdump.writers.parquet import part_file_for
 
-        parquet = Target(options.derived.parquet_dir)
+        parquet = RemoteFolder(options.derived.parquet_dir)
         for name in stripe_warcs(options, plan, [unit], names):
             with contextlib.suppress(FileNotFoundError):
                 parquet.fs.rm_file(part_file_for(parquet.root, options.derived.crawl, name))
@@ -219,7 +157,7 @@ def run_task(options: DumpOptions, plan: RunPlan, parts_name: str, unit: Unit) -
         result: dict[str, Any] = {"index": unit.index, "unit": unit.key}
         if parts_name:
             local_piece = part_path(unit_plan, unit)
-            piece = Target(options.output_dir).put(local_piece, f"{parts_name}/{os.path.basename(local_piece)}")
+            piece = RemoteFolder(options.output_dir).put(local_piece, f"{parts_name}/{os.path.basename(local_piece)}")
             result.update(piece=piece, archive_names=stats.archive_names)
             files: list[str] = []
         else:
@@ -289,7 +227,7 @@ def run_spark(options: DumpOptions, master: str | None = None, app_name: str = "
     return stats
 
 
-def prepare_run(options: DumpOptions, started: float) -> tuple[DumpOptions, Target, RunPlan, str]:
+def prepare_run(options: DumpOptions, started: float) -> tuple[DumpOptions, RemoteFolder, RunPlan, str]:
     """The driver's part before any task: options with absolute local paths, the output folder, the
     plan (WARC serial base after the output's existing files) and the hidden folder of -gzip pieces."""
     _check(options)
@@ -300,7 +238,7 @@ def prepare_run(options: DumpOptions, started: float) -> tuple[DumpOptions, Targ
         linkdb=_absolute(options.linkdb),
         derived=replace(options.derived, parquet_dir=_absolute(options.derived.parquet_dir)),
     )
-    target = Target(options.output_dir)
+    target = RemoteFolder(options.output_dir)
     target.fs.makedirs(target.root, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="ccdump-spark-plan-")
     try:  # plan against an empty local folder: the real one may be remote
@@ -317,7 +255,7 @@ def prepare_run(options: DumpOptions, started: float) -> tuple[DumpOptions, Targ
 
 
 def _join_archive(
-    target: Target, options: DumpOptions, plan: RunPlan, parts_name: str, results: list[dict], stats: DumpStats
+    target: RemoteFolder, options: DumpOptions, plan: RunPlan, parts_name: str, results: list[dict], stats: DumpStats
 ) -> str:
     """``-gzip``: the pieces, in unit order, streamed into ``yyyyMMddHHmm.tar.gz``; then the pieces go.
 
@@ -325,7 +263,7 @@ def _join_archive(
     tar end blocks, copied as they are unless they hold a name an earlier unit took.
     """
     from ccdump.writers.tar import archive_path
-    from ccdump.writers.tarparts import END_MEMBER, _append_without
+    from ccdump.writers.tarparts import write_joined
 
     stamp = os.path.basename(archive_path("/nonexistent-ccdump-folder", plan.started))[: -len(".tar.gz")]
     taken_names = set(target.names())
@@ -335,22 +273,11 @@ def _join_archive(
         name = f"{stamp}-{n}.tar.gz"
     final = target.path(name)
     tmp = final if target.object_store else target.path(f".{name}.ccdump-tmp-{os.getpid()}")
-    level = options.config.get_int("ccdump.gzip.level", 6)
-    taken: set[str] = set()
-    dropped = 0
     fs = target.fs
+    pieces = [(result["piece"], result["archive_names"]) for result in results]
     try:
         with fs.open(tmp, "wb") as out:
-            for result in results:
-                names = result["archive_names"]
-                clash = taken.intersection(names)
-                with fs.open(result["piece"], "rb") as piece:
-                    if clash:
-                        dropped += _append_without(piece, clash, out, level)  # type: ignore[arg-type]
-                    else:
-                        shutil.copyfileobj(piece, out, 1 << 20)
-                taken.update(names)
-            out.write(END_MEMBER)
+            dropped = write_joined(pieces, out, options.config.get_int("ccdump.gzip.level", 6), fs.open)
         if tmp != final:
             fs.mv(tmp, final)
     except BaseException:
@@ -365,7 +292,7 @@ def _join_archive(
 
 
 def _write_manifest(
-    target: Target, options: DumpOptions, plan: RunPlan, master: str, results: list[dict], stats: DumpStats
+    target: RemoteFolder, options: DumpOptions, plan: RunPlan, master: str, results: list[dict], stats: DumpStats
 ) -> str:
     files = sorted(target.relative(p) for r in results for p in r["files"])
     document = {
@@ -396,7 +323,7 @@ def _write_manifest(
 
 def read_manifest(output: str) -> dict[str, Any]:
     """The manifest a Spark run left in ``output`` (a local path or URL)."""
-    target = Target(_absolute(output) or output)
+    target = RemoteFolder(_absolute(output) or output)
     return json.loads(target.fs.cat_file(target.path(SPARK_MANIFEST)))
 
 

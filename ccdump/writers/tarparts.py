@@ -17,7 +17,8 @@ import os
 import shutil
 import tarfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import BinaryIO
 
 from ccdump.writers.base import temp_name
 
@@ -25,12 +26,7 @@ from ccdump.writers.base import temp_name
 END_MEMBER = gzip.compress(b"\0" * (2 * tarfile.BLOCKSIZE), mtime=0)
 
 
-def _append_file(src: str, out) -> None:
-    with open(src, "rb") as f:
-        shutil.copyfileobj(f, out, 1 << 20)
-
-
-def _append_without(src: str, drop: set[str], out, level: int) -> int:
+def _append_without(src: BinaryIO, drop: set[str], out: BinaryIO, level: int) -> int:
     """Re-stream one piece leaving out the entries named in ``drop``; how many were left out."""
     dropped = 0
     deflate = zlib.compressobj(level, zlib.DEFLATED, 31)
@@ -47,21 +43,33 @@ def _append_without(src: str, drop: set[str], out, level: int) -> int:
     return dropped
 
 
-def join_archive(pieces: Iterable[tuple[str, list[str]]], final: str, level: int = 6) -> int:
-    """Write ``final`` from (piece path, entry names) in unit order; the number of names dropped as taken."""
+def write_joined(
+    pieces: Iterable[tuple[str, list[str]]], out: BinaryIO, level: int = 6, open_piece: Callable[[str], BinaryIO] = open
+) -> int:
+    """Write the archive to ``out`` from (piece path, entry names) in unit order; how many names were dropped.
+
+    ``open_piece`` opens a piece for reading (``open`` here, an fsspec file system's ``open`` on Spark).
+    """
     taken: set[str] = set()
     dropped = 0
+    for path, names in pieces:
+        clash = taken.intersection(names)
+        with open_piece(path, "rb") as piece:
+            if clash:
+                dropped += _append_without(piece, clash, out, level)
+            else:
+                shutil.copyfileobj(piece, out, 1 << 20)
+        taken.update(names)
+    out.write(END_MEMBER)
+    return dropped
+
+
+def join_archive(pieces: Iterable[tuple[str, list[str]]], final: str, level: int = 6) -> int:
+    """Write ``final`` (under a temporary name, then renamed) with :func:`write_joined`."""
     tmp = temp_name(final)
     try:
         with open(tmp, "wb") as out:
-            for path, names in pieces:
-                clash = taken.intersection(names)
-                if clash:
-                    dropped += _append_without(path, clash, out, level)
-                else:
-                    _append_file(path, out)
-                taken.update(names)
-            out.write(END_MEMBER)
+            dropped = write_joined(pieces, out, level)
         os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
