@@ -1,7 +1,10 @@
 """Build benchmark segments: N realistic HTML pages (~20 KB each) written by ccdump's own writer.
 
-Pages are assembled from a pool of pseudo-random paragraphs so they compress like real HTML
-(≈3:1 with zlib) and the builder itself stays fast. Output is cached under ``bench/_work/``.
+Pages come from ``bench/_pages.py`` (calibrated against real HTML: deflate speed and ratio, links,
+images, text share); each document has what a Nutch fetch + parse leaves: the response with its
+headers, the fetch datum, parse data with the page's title and first 100 outlinks (Nutch's
+``db.max.outlinks.per.page``) and parse text (the page's text). Output is cached under
+``bench/_work/`` (``seg-v2-…``: v1 segments held the earlier, uncalibrated pages).
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ import random
 import subprocess
 import sys
 import time
+from urllib.parse import urljoin
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from selectolax.lexbor import LexborHTMLParser  # noqa: E402
+
+from bench._pages import page  # noqa: E402
 from ccdump.nutch.content import Content  # noqa: E402
 from ccdump.nutch.crawldatum import CrawlDatum, bits_from_float  # noqa: E402
 from ccdump.nutch.mapwritable import PROTOCOL_STATUS, TEXT, Writable  # noqa: E402
@@ -23,11 +30,6 @@ from ccdump.nutch.segment_writer import SegmentWriter  # noqa: E402
 from ccdump.nutch.status import ParseStatus, ProtocolStatus  # noqa: E402
 
 WORK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_work")
-WORDS = ["segment", "crawl", "fetch", "parse", "index", "archive", "record", "server", "school", "city", "council", "report", "energy", "page", "link", "image", "data", "record", "market", "travel", "science", "history", "music", "river", "garden", "house", "market", "project"]
-
-
-def _paragraphs(rng: random.Random, n: int = 3000) -> list[str]:
-    return ["<p>" + " ".join(rng.choices(WORDS, k=rng.randint(40, 110))) + f" {rng.getrandbits(64):x}.</p>\n" for _ in range(n)]
 
 
 def build(path: str, pages: int, page_size: int = 20_000, compression: str = "BLOCK", seed: int = 1, parts: int = 1) -> str:
@@ -35,19 +37,14 @@ def build(path: str, pages: int, page_size: int = 20_000, compression: str = "BL
     if os.path.exists(os.path.join(path, "_SUCCESS_BENCH")):
         return path
     rng = random.Random(seed)
-    pool = _paragraphs(rng)
     writer = SegmentWriter(path, compression=compression, parts=parts, presorted=True, sync_seed=f"bench{seed}", overwrite=True)
     fetch_ms = 1_732_181_540_000
     for i in range(pages):
-        url = f"https://www{i * 50 // pages:02d}.example.org/articles/{i:09d}.html"
-        parts, size = [], 0
-        while size < page_size:
-            p = pool[rng.randrange(len(pool))]
-            parts.append(p)
-            size += len(p)
-        title = " ".join(rng.choices(WORDS, k=6))
-        body = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>"
-                f"<h1>{title}</h1><img src=\"/img/{i}.jpg\" alt=\"{title}\">" + "".join(parts) + "</body></html>").encode()
+        url, body = page(rng, i, page_size, host=f"www{i * 50 // pages:02d}.example.org")  # URLs in sorted order
+        tree = LexborHTMLParser(body)
+        title = tree.css_first("title").text()
+        links = [(a.attrs.get("href") or "", a.text(strip=True)) for a in tree.css("a[href]")[:100]]
+        text = tree.body.text(separator=" ") if tree.body is not None else ""
         date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(fetch_ms / 1000))
         meta = Metadata([
             ("Date", [date]), ("Server", ["nginx"]), ("Content-Type", ["text/html; charset=utf-8"]),
@@ -60,12 +57,11 @@ def build(path: str, pages: int, page_size: int = 20_000, compression: str = "BL
             (Writable(TEXT, "_pst_"), Writable(PROTOCOL_STATUS, ProtocolStatus(1))),
             (Writable(TEXT, "nutch.protocol.code"), Writable(TEXT, "200")),
         ])
-        text = title + " " + " ".join(rng.choices(WORDS, k=page_size // 20))
         writer.add(
             url,
             fetch=fetch,
             content=Content(url, url, body, "text/html", meta),
-            parse_data=ParseData(ParseStatus(1, 0), title, [Outlink(f"https://www.example.org/{j}", "more") for j in range(5)],
+            parse_data=ParseData(ParseStatus(1, 0), title, [Outlink(urljoin(url, href), anchor) for href, anchor in links],
                                  Metadata([("nutch.segment.name", ["20241121093000"])]),
                                  Metadata([("CharEncodingForConversion", ["utf-8"])])),
             parse_text=ParseText(text),
@@ -78,7 +74,7 @@ def build(path: str, pages: int, page_size: int = 20_000, compression: str = "BL
 def segment_for(mb: int, compression: str = "BLOCK", parts: int = 1) -> str:
     """A cached benchmark segment holding about ``mb`` MB of uncompressed content in ``parts`` parts."""
     pages = mb * 1_000_000 // 20_000
-    name = f"seg-{mb}mb-{compression.lower()}" + (f"-{parts}parts" if parts > 1 else "")
+    name = f"seg-v2-{mb}mb-{compression.lower()}" + (f"-{parts}parts" if parts > 1 else "")
     return build(os.path.join(WORK, name, "20241121093000"), pages, compression=compression, parts=parts)
 
 

@@ -28,11 +28,11 @@ import queue
 import struct
 import threading
 import uuid
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from ccdump import fastzlib
 from ccdump.errors import WriterError
 
 #: member header of Common Crawl's WARC files (``java.util.zip.GZIPOutputStream``)
@@ -115,7 +115,7 @@ class GzipMemberWriter:
                 # one-shot: zlib computes the CRC while it deflates (no second pass over the data);
                 # the same deflate stream as a compressobj fed chunk by chunk, its header replaced
                 whole = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                member = zlib.compress(whole, self.level, wbits=31)
+                member = fastzlib.compress(whole, self.level, wbits=31)
                 size = len(whole)
                 (crc,) = struct.unpack_from("<I", member, len(member) - 8)
                 length = len(member)
@@ -123,7 +123,7 @@ class GzipMemberWriter:
                 write(memoryview(member)[10:])
             else:
                 for chunk in chunks:
-                    crc = zlib.crc32(chunk, crc)
+                    crc = fastzlib.crc32(chunk, crc)
                     size += len(chunk)
                     write(chunk)
                 length = size

@@ -297,6 +297,9 @@ class ParquetIndexWriter:
                 for batch in self._batches():
                     writer.write_batch(batch, row_group_size=self.row_group_size)
                     self.stats.records_out += batch.num_rows
+            # sized before the rename: once final, the file may be uploaded and removed from a
+            # staging folder by the parent process (remote outputs) at any moment
+            self.stats.bytes_out = os.path.getsize(tmp)
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -304,7 +307,6 @@ class ParquetIndexWriter:
             raise
         finally:
             self._sorter.close()
-        self.stats.bytes_out = os.path.getsize(self.path)
         return self.stats
 
     def abort(self) -> None:

@@ -15,11 +15,11 @@ import os
 import struct
 import tarfile
 import time
-import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from ccdump import fastzlib
 from ccdump.nutch.document import Document
 from ccdump.writers.base import Writer, temp_name
 from ccdump.writers.cbor import CborFormat, encode
@@ -30,9 +30,9 @@ GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, m
 
 def gzip_member(data: bytes | memoryview, level: int = 6) -> bytes:
     """One complete gzip member holding ``data`` (zlib releases the GIL while it deflates)."""
-    deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+    deflate = fastzlib.compressobj(level, fastzlib.DEFLATED, -15)
     body = deflate.compress(data) + deflate.flush()
-    return GZIP_HEADER + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+    return GZIP_HEADER + body + struct.pack("<II", fastzlib.crc32(data), len(data) & 0xFFFFFFFF)
 
 
 def deflate_threads() -> int:

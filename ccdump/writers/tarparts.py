@@ -16,10 +16,10 @@ import gzip
 import os
 import shutil
 import tarfile
-import zlib
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
+from ccdump import fastzlib
 from ccdump.writers.base import temp_name
 
 #: The end of a tar archive (two zero blocks) as its own gzip member.
@@ -29,7 +29,7 @@ END_MEMBER = gzip.compress(b"\0" * (2 * tarfile.BLOCKSIZE), mtime=0)
 def _append_without(src: BinaryIO, drop: set[str], out: BinaryIO, level: int) -> int:
     """Re-stream one piece leaving out the entries named in ``drop``; how many were left out."""
     dropped = 0
-    deflate = zlib.compressobj(level, zlib.DEFLATED, 31)
+    deflate = fastzlib.compressobj(level, fastzlib.DEFLATED, 31)
     with gzip.open(src, "rb") as raw, tarfile.open(fileobj=raw, mode="r|") as piece:
         for info in piece:
             data = piece.extractfile(info).read() if info.isfile() else b""  # type: ignore[union-attr]

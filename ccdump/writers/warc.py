@@ -28,12 +28,12 @@ import struct
 import subprocess
 import sys
 import time
-import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ccdump import fastzlib
 from ccdump.errors import WriterError
 from ccdump.nutch.document import Document
 from ccdump.warcmap import WARC_1_0, WARC_1_1, Capture, Record, WarcMapper, file_timestamp
@@ -160,7 +160,7 @@ def gzip_member(chunks: Sequence[Buffer], level: int = 6, header: bytes = GZIP_H
     its 10-byte header is replaced by the JDK's, as in Common Crawl's WARC files.
     """
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    member = bytearray(zlib.compress(data, level, wbits=31))  # a bytearray: the header is patched in place
+    member = bytearray(fastzlib.compress(data, level, wbits=31))  # a bytearray: the header is patched in place
     member[:10] = header
     (crc,) = struct.unpack_from("<I", member, len(member) - 8)
     return member, len(data), crc
