@@ -8,16 +8,17 @@ documentation, ``pydoc_data.topics``, shipped with every CPython), so text compr
 Why calibrate: deflate's speed depends on the data by a factor of three. The first benchmark
 segment (28 distinct words, no links) deflated at 30 MB/s at level 6, real pages at 71–81 MB/s,
 so it measured ``-gzip`` and WAT/WET against a workload no crawl has. ``python bench/pages.py``
-prints the calibration beside the conformance corpus's real HTML (``CCDUMP_CONFORMANCE``); at
-20 KB per page, on the machine of this writing:
+prints the calibration beside the conformance corpus's real HTML (``CCDUMP_CONFORMANCE``); on
+the machine of this writing:
 
-=====================  ===========  =====  ========  ======  =========
-pages                  zlib-6 MB/s  ratio  links/KB  img/KB  text/HTML
-=====================  ===========  =====  ========  ======  =========
-these                  74           0.145  3.8       0.46    0.27
-conformance HTML       71           0.162  2.4       0.25    0.34
-=====================  ===========  =====  ========  ======  =========
+================  ======  =======  =====  ========  ======  ====
+pages             zlib-6  zlib-ng  ratio  links/KB  img/KB  text
+================  ======  =======  =====  ========  ======  ====
+these             76      170      0.145  3.8       0.46    0.27
+conformance HTML  73      142      0.162  2.4       0.25    0.34
+================  ======  =======  =====  ========  ======  ====
 
+(MB/s of one thread at level 6 in 1 MiB members; text is body text per byte of HTML.)
 (More links than the real pages: the WAT's per-link work is, if anything, overstated.)
 """
 

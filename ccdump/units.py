@@ -37,6 +37,10 @@ from ccdump.writers.tar import TarGzWriter
 if TYPE_CHECKING:  # avoids an import cycle with ccdump.run
     from ccdump.run import DumpOptions, DumpStats
 
+#: ``-D ccdump.cbor.threads``: file-writing threads of each process (CBOR files mode)
+CBOR_THREADS_KEY = "ccdump.cbor.threads"
+#: file-writing threads across the whole run, shared out among the worker processes
+CBOR_THREADS = 4
 #: Progress callback of one unit: (documents done, content bytes done in this unit).
 UnitProgress = Callable[[int, int], None]
 
@@ -135,7 +139,9 @@ def make_writer(options: DumpOptions, plan: RunPlan, unit: Unit) -> Writer:
             path=part_path(plan, unit),
             end_of_archive=False,
         )
-    return CborFileWriter(options.output_dir, layout, options.cbor_format)
+    return CborFileWriter(
+        options.output_dir, layout, options.cbor_format, threads=options.config.get_int(CBOR_THREADS_KEY, CBOR_THREADS)
+    )
 
 
 def detected_type(doc: Document, config: NutchConfig) -> str:
@@ -223,12 +229,15 @@ def worker_options(options: DumpOptions, workers: int, processes: int) -> DumpOp
     ``workers`` cores were granted and ``processes`` units run at once: when every granted core has
     a unit, the WARC writer compresses and the derived formats are written in the unit's own process
     instead of helper processes (``ccdump.warc.parallel``/``ccdump.derived.parallel`` = ``auto``); with
-    a spare core (one part, several cores) they keep their helpers.
+    a spare core (one part, several cores) they keep their helpers. CBOR files: the writer threads
+    (``ccdump.cbor.threads``) are shared out, ``CBOR_THREADS`` across the run — on a local disk more
+    threads only queue for it (4 parts, 2 workers: 1.65 s with 2 threads each, 2.10 s with 4).
     """
-    if processes < workers:
-        return options
     values: dict[str, Any] = dict(options.config)
-    for key in ("ccdump.warc.parallel", "ccdump.derived.parallel"):
-        if values.get(key, "").strip().lower() in ("", "auto"):
-            values[key] = "false"
+    if processes > 1 and not values.get(CBOR_THREADS_KEY, "").strip():
+        values[CBOR_THREADS_KEY] = str(max(1, CBOR_THREADS // processes))
+    if processes >= workers:
+        for key in ("ccdump.warc.parallel", "ccdump.derived.parallel"):
+            if values.get(key, "").strip().lower() in ("", "auto"):
+                values[key] = "false"
     return replace(options, config=NutchConfig(values))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import subprocess
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,24 @@ def test_gzip_level_is_configurable(conformance, tmp_path):
     (six,), (one,) = output_files(tmp_path / "6"), output_files(tmp_path / "1")
     assert entries(six) == entries(one)
     assert one.stat().st_size > six.stat().st_size
+
+
+def test_cbor_writer_threads_are_shared_out_among_workers(conformance, tmp_path):
+    from ccdump.config import NutchConfig
+    from ccdump.run import DumpOptions
+    from ccdump.units import CBOR_THREADS, make_writer, plan_run, worker_options
+
+    base = DumpOptions(str(tmp_path / "out"), segments(conformance, "i_two_parts"))
+    plan = plan_run(base)
+
+    def threads(options: DumpOptions) -> int:
+        writer = make_writer(options, plan, plan.units[0])
+        try:
+            return writer._pool._max_workers  # type: ignore[attr-defined]
+        finally:
+            writer.close()
+
+    assert threads(worker_options(base, workers=1, processes=1)) == CBOR_THREADS
+    assert threads(worker_options(base, workers=2, processes=2)) == CBOR_THREADS // 2
+    mine = replace(base, config=NutchConfig({"ccdump.cbor.threads": "3"}))
+    assert threads(worker_options(mine, workers=2, processes=2)) == 3
