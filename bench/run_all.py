@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -88,15 +89,19 @@ def records(folder):
 
 
 def dump(segment: str, commoncrawl: bool = False, **options) -> dict:
-    """``ccdump.dump(out, segment, **options)`` timed; then (untimed) a digest of its WARC records."""
+    """``ccdump.dump(out, segment, **options)`` timed; then (untimed) a digest of its WARC records.
+
+    The output stays until the end of the benchmark (:func:`main` removes it): deleting thousands
+    of files slows the next run's writes on some disks (ext4 with discard), which made the CBOR
+    rows measure the previous row's clean-up.
+    """
     return child(
         f"""
         stats = ccdump.dump(out, {segment!r}, **options)
         """,
         after=f"""
         extra = {{"documents": stats.documents, "bytes": stats.content_bytes, "files": len(stats.outputs), "workers": stats.workers,
-                 "records": records(out) if {options.get("warc", False)!r} else None}}
-        shutil.rmtree(out)
+                 "records": records(out) if {options.get("warc", False)!r} else None, "out": out}}
         """,
         setup=textwrap.dedent(f"""
         import hashlib
@@ -135,6 +140,18 @@ def main() -> None:
     small = segment_for(max(1, args.mb // 4))
 
     rows: list[tuple[str, str, dict, dict | None]] = []  # (family, mode, result, baseline)
+    try:
+        report(args, rows, one_part, four_parts, small)
+    finally:
+        for _, _, result, _ in rows:
+            extra = result.get("extra")
+            out = extra.get("out") if isinstance(extra, dict) else None
+            if out:
+                shutil.rmtree(out, ignore_errors=True)
+
+
+def report(args: argparse.Namespace, rows: list, one_part: str, four_parts: str, small: str) -> None:
+    """Run every row (appended to ``rows`` as it finishes), then write the table and the chart."""
 
     def add(family: str, mode: str, result: dict, baseline: dict | None = None) -> dict:
         rows.append((family, mode, result, baseline))
@@ -153,9 +170,11 @@ def main() -> None:
     wn = add("workers", f"-warc -gzip -workers {args.workers} (4 parts)", dump(four_parts, warc=True, gzip=True, workers=args.workers), w1)
     c1 = add("workers", "CBOR files -workers 1 (4 parts)", dump(four_parts, workers=1))
     add("workers", f"CBOR files -workers {args.workers} (4 parts)", dump(four_parts, workers=args.workers), c1)
+    small_warc = dump(small, warc=True, gzip=True)
+    shutil.rmtree(small_warc["extra"]["out"], ignore_errors=True)  # the last run: nothing left to slow
     rss = {
         "joined iteration": (read_joined(small)["rss"], joined["rss"]),
-        "-warc -gzip": (dump(small, warc=True, gzip=True)["rss"], warc["rss"]),
+        "-warc -gzip": (small_warc["rss"], warc["rss"]),
     }
     same = w1["extra"]["records"] == wn["extra"]["records"]
 

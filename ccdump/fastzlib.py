@@ -1,8 +1,9 @@
 """The zlib module the writers deflate with: zlib-ng's drop-in replacement when it is installed.
 
 zlib-ng (``pip install zlib-ng``, a dependency of ccdump) writes the same format as zlib — any
-gzip reader reads its members — and deflates HTML about 1.5× faster at the same level and ratio
-(level 6 on real pages: 124 vs 81 MB/s, both 0.158). Deflating is most of the cost of ``-gzip``,
+gzip reader reads its members — and deflates HTML 1.5–2× faster at the same level and about the
+same ratio (level 6, one thread: the conformance corpus's real pages 142 vs 73 MB/s, rustdoc pages
+124 vs 81 MB/s; ``python bench/pages.py``). Deflating is most of the cost of ``-gzip``,
 ``-warc`` and the WAT/WET files, so every writer takes its ``compress``/``compressobj``/``crc32``
 from here. Like the standard module it releases the GIL while it works, which the threaded and
 pooled compressors rely on. Without it everything still works, with the standard library's zlib.
