@@ -16,27 +16,34 @@ skipped). Attribute values and text arrive entity-decoded from lexbor (HTML5 rul
 original decodes them with jsoup; lengths are counted in code points, not UTF-16 units. Parsing
 never fails: lexbor accepts any input.
 
-Cost: this module is most of the cost of the derived outputs — for an 18.6 KB page of ~530 nodes
-(``bench/commoncrawl.py``) about 0.12 ms of lexbor parsing and 0.6 ms of walk, CPython's floor of
-roughly a microsecond of bytecode per node. The walk therefore does one dictionary lookup per element
-and inlines the observer's common cases (see :func:`_walk`); the results are those of the plain
-observer calls (``tests/writers/test_html_walk_oracle.py`` compares them with the module as it was
-before, on generated pages and fuzzed markup). Measured and not kept: regular expressions over
-lexbor's serialisation (``tree.html``) instead of the walk, for the links and for the text — exact
-with a handful of fallbacks, but no faster in Python (~0.6 ms for the links alone, ~0.3 ms for the
-text: the per-link work remains and the tag-name alternations cost at every ``<``); a walk driven by
-``traverse()`` (node navigation is only ~0.12 ms of the walk).
+Cost: walking the DOM from Python costs about a microsecond of bytecode per node (~0.9 ms for a
+20 KB page of ~500 nodes, against ~0.1 ms of lexbor parsing), most of the cost of a WAT record.
+The same walk is therefore also compiled (``_lexborwalk.c``, built by ``pip install`` when a C
+compiler is present; it calls the lexbor that selectolax ships): ~0.17 ms per page, parse
+included, with the same results (``tests/writers/test_native_walk.py`` compares the two on real
+and random pages; :func:`_bind_native` checks them on :data:`_PROBE` before use). The Python walk
+below is the reference and the fallback (``CCDUMP_NATIVE_HTML=0`` forces it). It does one
+dictionary lookup per element and inlines the observer's common cases (see :func:`_walk`); the
+results are those of the plain observer calls (``tests/writers/test_html_walk_oracle.py``).
+Measured and not kept: regular expressions over lexbor's serialisation instead of the walk (no
+faster in Python); a walk driven by ``traverse()``.
 """
 
 from __future__ import annotations
 
 import codecs
 import html as _html
+import logging
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import selectolax.lexbor
 from selectolax.lexbor import LexborHTMLParser
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT_LEN = 128
 _CHARSET_SNIFF = 8192
@@ -425,14 +432,22 @@ def _url_with(attrs: dict[str, str | None], tag: str, url_attr: str, *extra: str
     return link
 
 
+def _onclick_urls(onclick: str) -> list[str]:
+    """The URLs an ``onclick`` handler navigates to (``location=…``, ``window.open(…)``)."""
+    urls = []
+    for pattern in _ONCLICK:
+        m = pattern.search(onclick)
+        if m is not None:
+            urls.append(trim_data_url(m.group(2)))
+    return urls
+
+
 def _onclick(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
     onclick = attrs.get("onclick")
     if onclick is None:
         return
-    for pattern in _ONCLICK:
-        m = pattern.search(onclick)
-        if m is not None:
-            obs.add_link({"path": f"{tag}@/onclick", "url": trim_data_url(m.group(2))})
+    for url in _onclick_urls(onclick):
+        obs.add_link({"path": f"{tag}@/onclick", "url": url})
 
 
 def _x_anchor(obs: _Observer, tag: str, attrs: dict[str, str | None]) -> None:
@@ -642,7 +657,7 @@ def _walk(root: Any, obs: _Observer, keep_text: bool = True) -> None:
                     parts.append(t)
                 if anchor_texts or obs.in_title:
                     obs.text_extra(t)
-        elif tag[0] not in "-_!#":
+        elif tag and tag[0] not in "-_!#":  # None: a comment made of ``<?…>`` (lexbor's bogus comment)
             info = infos.get(tag) or _tag_info(tag, onclick)
             name, kind, close, special, opaque, extractor = info
             if special and obs.open_special(name):
@@ -785,30 +800,102 @@ def detect_charset(body: bytes, content_type: str | None) -> str:
     return "cp1252"
 
 
+def _url_value(value: str) -> str:
+    """An attribute value as a ``Links`` URL: entity-decoded again, ``data:`` trimmed."""
+    return trim_data_url(_decode(value))
+
+
+def _style_links(css: str) -> list[dict[str, str]]:
+    """The ``STYLE/#text`` entries of one ``<style>`` element's text."""
+    obs = _Observer(global_attrs=False)
+    obs.style(css)
+    return obs.links or []
+
+
+def _python_walk(page: str, text: bool) -> tuple[dict[str, Any], str | None]:
+    obs = _Observer(global_attrs=False)
+    tree = LexborHTMLParser(page)
+    root = tree.root
+    if root is not None:
+        # one selector for both page-level checks; most pages match neither
+        if tree.css_first(_GLOBAL_HREF_SELECTOR + ",div[onclick]") is None:
+            obs.onclick = False
+        else:
+            obs.global_attrs = tree.css_first(_GLOBAL_HREF_SELECTOR) is not None
+            obs.onclick = tree.css_first("div[onclick]") is not None
+        _walk(root, obs, text)
+    return obs.meta, ("".join(obs.parts) or None) if text else None
+
+
+#: a page touching every rule of the walk: bind() checks the compiled walk against the Python one
+_PROBE = (
+    '<!DOCTYPE html><html lang="en"><head><title> Probe \u00e9 </title><base href="/b/">'
+    '<meta name="description" content="d &amp;amp; e"><meta property="og:image" content="data:image/png;base64,AA">'
+    '<link rel="stylesheet" href="/s.css" type="text/css"><script src="/j.js" type="module"></script>'
+    "<style>body{background:url('/bg.png')} @import \"/i.css\";</style></head>"
+    '<body background="/body.gif"><div onclick="window.open(\'/pop.html\')">x</div><p>Para\u2003 one\u00a0 two'
+    '<a href="/a" title="t" rel="nofollow">anchor <img src="/i.png" alt="alt &amp; text" longdesc="/l">'
+    "text</a></p><pre> keep\n  this </pre><svg><title>svg</title><a href='/svg'>s</a></svg>"
+    '<ſcript>x</ſcript><form action="/f" method="post"><input src="/in.png" formaction="/fa"></form>'
+    "<?php echo 1; ?><a>no href <b>bold</b></a><custom-el data-href='/c'>c</custom-el>"
+    '<table><tr><td>1</td><td>2</td></tr></table><video src="/v.mp4" poster="/p.jpg"></video></body></html>'
+)
+
+
+def _bind_native() -> Callable[[bytes], tuple[dict[str, Any], str | None]] | None:
+    """The compiled walk (``_lexborwalk``) when it is built and agrees with :func:`_walk`.
+
+    ``CCDUMP_NATIVE_HTML=0`` keeps the Python walk. The compiled walk calls lexbor through the
+    symbols selectolax's extension module exports; a selectolax build without them, or one
+    whose results differ on :data:`_PROBE`, leaves the Python walk in place (logged).
+    """
+    if os.environ.get("CCDUMP_NATIVE_HTML", "1") == "0":
+        return None
+    try:
+        from ccdump.writers import _lexborwalk
+    except ImportError:
+        log.debug("ccdump.writers._lexborwalk is not built; the HTML walk runs in Python")
+        return None
+    try:
+        _lexborwalk.bind(
+            selectolax.lexbor.__file__, _url_value, trim_data_url, _html.unescape, _style_links, _onclick_urls
+        )
+        native = _lexborwalk.extract(_PROBE.encode())
+    except (ImportError, OSError, RuntimeError) as exc:
+        log.warning("compiled HTML walk unavailable (%s); the HTML walk runs in Python", exc)
+        return None
+    if native != _python_walk(_PROBE, True):
+        log.warning("compiled HTML walk disagrees with the Python walk on selectolax %s; not used",
+                    getattr(selectolax, "__version__", "?"))
+        return None
+    return _lexborwalk.extract
+
+
+_native = _bind_native()
+
+
+def native_walk_in_use() -> bool:
+    """True when pages are walked by the compiled walk rather than :func:`_walk`."""
+    return _native is not None
+
+
 def extract_html(
     body: bytes, content_type: str | None = None, *, charset: str | None = None, text: bool = True
 ) -> HtmlExtract:
     """Parse one HTML page; return its ``HTML-Metadata`` object and its text extract.
 
     ``text=False``: the metadata alone (``text`` None), for a page whose text comes from elsewhere
-    (Nutch's parse text): the same metadata, about a third less work on text-heavy pages.
+    (Nutch's parse text): the same metadata, about a third less work on text-heavy pages in the
+    Python walk; the compiled walk always builds the text, at little cost.
     """
     if charset is None or not _is_supported(charset):
         charset = detect_charset(body, content_type)
     page = body.decode(charset, "replace")
-    obs = _Observer(global_attrs=False)
-    if page:
-        tree = LexborHTMLParser(page)
-        root = tree.root
-        if root is not None:
-            # one selector for both page-level checks; most pages match neither
-            if tree.css_first(_GLOBAL_HREF_SELECTOR + ",div[onclick]") is None:
-                obs.onclick = False
-            else:
-                obs.global_attrs = tree.css_first(_GLOBAL_HREF_SELECTOR) is not None
-                obs.onclick = tree.css_first("div[onclick]") is not None
-            _walk(root, obs, text)
-    if not text:
-        return HtmlExtract(obs.meta, None)
-    joined = "".join(obs.parts)
-    return HtmlExtract(obs.meta, joined or None)
+    if not page:
+        return HtmlExtract({}, None)
+    if _native is not None:
+        # as selectolax encodes a str before handing it to lexbor
+        meta, joined = _native(page.encode("utf-8", "ignore"))
+        return HtmlExtract(meta, joined if text else None)
+    meta, joined = _python_walk(page, text)
+    return HtmlExtract(meta, joined)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ccdump.writers.html_extract import detect_charset, extract_html
+from ccdump.writers import html_extract
+from ccdump.writers.html_extract import HtmlExtract, detect_charset, extract_html
 
 
 def links(html: str):
@@ -71,3 +72,12 @@ def test_charset_detection():
     page = b'<meta charset="windows-1251">' + "привет".encode("cp1251")
     # the HTML5 tree closes an implied <body>: a paragraph break the tag-stream original would not add
     assert extract_html(page).text == "привет\n"
+
+
+def test_processing_instructions_in_the_body():
+    # lexbor turns "<?php …?>" into a comment node selectolax gives no tag name; the Python walk
+    # used to fail on it (TypeError), which a leftover PHP tag on a real page would trigger
+    body = b"<p>a<?php echo 1; ?>b<a href=/x>l</a><?xml version='1.0'?></p>"
+    expected = {"Links": [{"path": "A@/href", "url": "/x", "text": "l"}]}
+    assert html_extract._python_walk(body.decode(), True) == (expected, "abl\n")
+    assert extract_html(body) == HtmlExtract(expected, "abl\n")
