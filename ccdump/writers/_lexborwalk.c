@@ -61,7 +61,7 @@ static PyObject *py_url_value, *py_trim_data_url, *py_unescape, *py_style_links,
 
 /* interned keys */
 static PyObject *k_path, *k_url, *k_text, *k_head, *k_links, *k_title, *k_base, *k_metas,
-    *k_link, *k_scripts, *k_name, *k_content, *k_href;
+    *k_link, *k_scripts, *k_name, *k_content;
 
 /* ---- tag table ---------------------------------------------------------------------------- */
 
@@ -1328,7 +1328,6 @@ PyMODINIT_FUNC PyInit__lexborwalk(void)
     KEY(k_scripts, "Scripts");
     KEY(k_name, "name");
     KEY(k_content, "content");
-    KEY(k_href, "href");
 #undef KEY
     return PyModule_Create(&module);
 }

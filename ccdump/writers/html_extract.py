@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import codecs
 import html as _html
+import json
 import logging
 import os
 import re
@@ -861,10 +862,11 @@ def _bind_native() -> Callable[[bytes], tuple[dict[str, Any], str | None]] | Non
             selectolax.lexbor.__file__, _url_value, trim_data_url, _html.unescape, _style_links, _onclick_urls
         )
         native = _lexborwalk.extract(_PROBE.encode())
-    except (ImportError, OSError, RuntimeError) as exc:
+    except Exception as exc:  # whatever goes wrong here, the Python walk still works
         log.warning("compiled HTML walk unavailable (%s); the HTML walk runs in Python", exc)
         return None
-    if native != _python_walk(_PROBE, True):
+    # compared as JSON: the order of keys is part of the result (the WAT writes them in order)
+    if json.dumps(native) != json.dumps(_python_walk(_PROBE, True)):
         log.warning("compiled HTML walk disagrees with the Python walk on selectolax %s; not used",
                     getattr(selectolax, "__version__", "?"))
         return None
