@@ -985,12 +985,14 @@ static int on_style(Obs *o, lxb_doc *doc, lxb_node *node)
 #define KEY_MAX 64
 
 /* The upper-case name of an element (``tag.upper()``) into key, and its TAGS entry (NULL if
-   none). Non-ASCII and long names go through str.upper(), as in the Python walk. */
-static int tag_of(lxb_node *el, char *key, size_t *key_len, const TagInfo **info)
+   none). Non-ASCII and long names go through str.upper(), as in the Python walk; an upper-case
+   name too long for key (no known tag is that long) is returned in *long_name instead (owned). */
+static int tag_of(lxb_node *el, char *key, size_t *key_len, const TagInfo **info, PyObject **long_name)
 {
     size_t len = 0;
     const unsigned char *name = lx_element_name(el, &len);
     *info = NULL;
+    *long_name = NULL;
     *key_len = 0;
     key[0] = 0;
     if (name == NULL)
@@ -1020,39 +1022,20 @@ static int tag_of(lxb_node *el, char *key, size_t *key_len, const TagInfo **info
             Py_DECREF(u);
             return -1;
         }
-        if ((size_t)ulen >= KEY_MAX) { /* no known tag is this long; the name is only used in paths */
-            memcpy(key, utf8, KEY_MAX - 1);
-            key[KEY_MAX - 1] = 0;
-            *key_len = KEY_MAX - 1;
-        } else {
-            memcpy(key, utf8, (size_t)ulen + 1);
-            *key_len = (size_t)ulen;
-        }
-        Py_DECREF(u);
         if ((size_t)ulen >= KEY_MAX) {
-            /* a global attribute's path needs the whole name: keep it exact via a slow path */
-            *key_len = (size_t)-1;
+            *long_name = u;
             return 0;
         }
+        memcpy(key, utf8, (size_t)ulen + 1);
+        *key_len = (size_t)ulen;
+        Py_DECREF(u);
     }
     *info = bsearch(key, TAGS, NTAGS, sizeof(TagInfo), tag_cmp);
     return 0;
 }
 
-/* For the rare element whose upper-case name does not fit KEY_MAX: str(tag).upper() */
-static PyObject *long_upper(lxb_node *el)
-{
-    size_t len = 0;
-    const unsigned char *name = lx_element_name(el, &len);
-    PyObject *s = PyUnicode_DecodeUTF8((const char *)name, (Py_ssize_t)len, "replace");
-    if (s == NULL)
-        return NULL;
-    PyObject *u = PyObject_CallMethod(s, "upper", NULL);
-    Py_DECREF(s);
-    return u;
-}
-
-static int on_open(Obs *o, lxb_node *el, const TagInfo *info, const char *key, size_t key_len)
+static int on_open(Obs *o, lxb_node *el, const TagInfo *info, const char *key, size_t key_len,
+                   PyObject *long_name)
 {
     int special = info ? info->special : 0;
     if (special == S_TITLE) {
@@ -1074,15 +1057,10 @@ static int on_open(Obs *o, lxb_node *el, const TagInfo *info, const char *key, s
         space(o);
     if (PyErr_Occurred())
         return -1;
-    if (key_len == (size_t)-1) {
-        PyObject *name = long_upper(el);
-        if (name == NULL)
-            return -1;
+    if (long_name != NULL) {
         Py_ssize_t n;
-        const char *utf8 = PyUnicode_AsUTF8AndSize(name, &n);
-        int r = utf8 ? extract(o, info, el, utf8, (size_t)n, name) : -1;
-        Py_DECREF(name);
-        return r;
+        const char *utf8 = PyUnicode_AsUTF8AndSize(long_name, &n);
+        return utf8 ? extract(o, info, el, utf8, (size_t)n, long_name) : -1;
     }
     return extract(o, info, el, key, key_len, info ? info->pyname : NULL);
 }
@@ -1123,7 +1101,12 @@ static int walk(Obs *o, lxb_doc *doc, lxb_node *root)
                 goto done;
         } else if (type == NODE_ELEMENT) {
             const TagInfo *info;
-            if (tag_of(node, key, &key_len, &info) < 0 || on_open(o, node, info, key, key_len) < 0)
+            PyObject *long_name;
+            if (tag_of(node, key, &key_len, &info, &long_name) < 0)
+                goto done;
+            int opened = on_open(o, node, info, key, key_len, long_name);
+            Py_XDECREF(long_name);
+            if (opened < 0)
                 goto done;
             int flags = info ? info->flags : 0;
             if (flags & F_OPAQUE) {
