@@ -17,6 +17,7 @@ from functools import partial
 import click
 from tqdm import tqdm
 
+from ccdump.fastzlib import DERIVED_DEFLATE, parse_deflate
 from ccdump.writers.cdxj import cdxj_name, generate_cdxj
 from ccdump.writers.derived import Stats, derived_name
 from ccdump.writers.parquet import SUBSETS, ParquetIndexWriter
@@ -30,6 +31,15 @@ _output_dir = click.option(
     type=click.Path(file_okay=False),
     default=None,
     help="Directory for the output files (default: next to each WARC file).",
+)
+
+
+_deflate = click.option(
+    "--deflate",
+    default=None,
+    metavar="ENGINE[:LEVEL]",
+    help=f"How to deflate the records: isal[:0-3] or zlib[:0-9] (default {DERIVED_DEFLATE}; "
+    "zlib:6 is what Common Crawl's files use: 2-3 % smaller, 2-3x slower).",
 )
 
 
@@ -69,40 +79,46 @@ def _run(files: tuple[str, ...], one: Callable[[str], Stats], what: str, workers
     click.echo(f"{what}: {len(files)} file(s), {total_in} WARC records in, {total_out} out", err=True)
 
 
-def _wat_one(output_dir: str | None, path: str) -> Stats:
-    return generate_wat(path, _out(path, output_dir, derived_name(path, "wat")))
+def _wat_one(output_dir: str | None, deflate: str | None, path: str) -> Stats:
+    return generate_wat(path, _out(path, output_dir, derived_name(path, "wat")), deflate=deflate)
 
 
-def _wet_one(output_dir: str | None, path: str) -> Stats:
-    return generate_wet(path, _out(path, output_dir, derived_name(path, "wet")))
+def _wet_one(output_dir: str | None, deflate: str | None, path: str) -> Stats:
+    return generate_wet(path, _out(path, output_dir, derived_name(path, "wet")), deflate=deflate)
 
 
 @click.command("wat")
 @_files
 @_output_dir
 @_workers
-def wat_command(warc_files: tuple[str, ...], output_dir: str | None, workers: int | None) -> None:
+@_deflate
+def wat_command(warc_files: tuple[str, ...], output_dir: str | None, workers: int | None, deflate: str | None) -> None:
     """Write a WAT file (``X.warc.wat.gz``) for each WARC file ``X.warc.gz``.
 
     \b
     Example:
       ccdump wat crawl/warc/*.warc.gz -o crawl/wat
     """
-    _run(warc_files, partial(_wat_one, output_dir), "wat", workers)
+    if deflate is not None:
+        parse_deflate(deflate)  # a bad value is said once, before any file
+    _run(warc_files, partial(_wat_one, output_dir, deflate), "wat", workers)
 
 
 @click.command("wet")
 @_files
 @_output_dir
 @_workers
-def wet_command(warc_files: tuple[str, ...], output_dir: str | None, workers: int | None) -> None:
+@_deflate
+def wet_command(warc_files: tuple[str, ...], output_dir: str | None, workers: int | None, deflate: str | None) -> None:
     """Write a WET file (``X.warc.wet.gz``) for each WARC file ``X.warc.gz``.
 
     \b
     Example:
       ccdump wet crawl/warc/*.warc.gz -o crawl/wet
     """
-    _run(warc_files, partial(_wet_one, output_dir), "wet", workers)
+    if deflate is not None:
+        parse_deflate(deflate)  # a bad value is said once, before any file
+    _run(warc_files, partial(_wet_one, output_dir, deflate), "wet", workers)
 
 
 @click.command("cdxj")

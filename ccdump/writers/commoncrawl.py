@@ -26,6 +26,7 @@ contention (with more cores, each keeps its own process). An error in the helper
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import marshal
 import os
 import pickle
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from ccdump.errors import ConfigError, WriterError
+from ccdump.fastzlib import parse_deflate
 from ccdump.writers.cdxj import CdxjWriter, cdxj_name
 from ccdump.writers.derived import derived_name
 from ccdump.writers.html_extract import HtmlExtract
@@ -55,6 +57,8 @@ if TYPE_CHECKING:
 
 #: ``-D ccdump.derived.parallel``: ``auto`` (default), ``true`` or ``false``
 PARALLEL_KEY = "ccdump.derived.parallel"
+#: ``-D ccdump.derived.deflate``: ``isal[:0-3]`` or ``zlib[:0-9]`` for the WAT and WET records
+DEFLATE_KEY = "ccdump.derived.deflate"
 #: auto mode: block bytes of records held back before the helper process starts (a smaller run
 #: is written in this process when the WARC writer closes: no process start for a few pages)
 HELPER_AFTER_BYTES = 4 << 20
@@ -84,6 +88,8 @@ class DerivedOptions:
     crawl: str = "CCDUMP"
     publish_url: str | None = None
     publish_token: str | None = None
+    #: how WAT and WET records are deflated (``-D ccdump.derived.deflate``; None: ``DERIVED_DEFLATE``)
+    deflate: str | None = None
 
     @property
     def any(self) -> bool:
@@ -127,7 +133,9 @@ def derived_sinks(options: DerivedOptions) -> list[PerFileListener]:
     if options.wat:
 
         def wat(warc: str) -> WatWriter:
-            return WatWriter(_beside(warc, derived_name(os.path.basename(warc), "wat")), os.path.basename(warc))
+            return WatWriter(
+                _beside(warc, derived_name(os.path.basename(warc), "wat")), os.path.basename(warc), deflate=options.deflate
+            )
 
         if options.publish_url:
             if not options.publish_token:
@@ -139,7 +147,13 @@ def derived_sinks(options: DerivedOptions) -> list[PerFileListener]:
             listeners.append(PerFileListener(wat))
     if options.wet:
         listeners.append(
-            PerFileListener(lambda warc: WetWriter(_beside(warc, derived_name(os.path.basename(warc), "wet")), os.path.basename(warc)))
+            PerFileListener(
+                lambda warc: WetWriter(
+                    _beside(warc, derived_name(os.path.basename(warc), "wet")),
+                    os.path.basename(warc),
+                    deflate=options.deflate,
+                )
+            )
         )
     if options.cdxj:
         listeners.append(
@@ -360,12 +374,19 @@ class DerivedListeners:
         self._level = 6
 
     def configure(self, config: NutchConfig) -> None:
-        """Read ``-D ccdump.derived.parallel`` (the dumper calls this before the first record)."""
+        """Read ``-D ccdump.derived.parallel`` and ``…deflate`` (the dumper calls this before the first record)."""
         value = config.get_str(PARALLEL_KEY).strip().lower()
         if value in ("true", "false"):
             self.parallel = value == "true"
         elif value not in ("", "auto"):
             raise ConfigError(f"{PARALLEL_KEY}: expected auto, true or false, found {value!r}")
+        deflate = config.get_str(DEFLATE_KEY).strip()
+        if deflate:
+            try:
+                parse_deflate(deflate)
+            except ConfigError as exc:
+                raise ConfigError(f"{DEFLATE_KEY}: {exc}") from None
+            self.options = dataclasses.replace(self.options, deflate=deflate)
 
     # -- listener interface ------------------------------------------------------------------------
     def on_file_open(self, path: str) -> None:

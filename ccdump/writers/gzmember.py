@@ -70,8 +70,10 @@ class GzipMemberWriter:
 
     ``write_member(data) -> (offset, length)``; :attr:`last_member` has the inflated length and
     CRC as well. ``compress=False`` writes the bytes as they are (for ``.warc`` files) and still
-    returns their offset and length. Use as a context manager: an exception inside the ``with``
-    block discards the temporary file instead of renaming it.
+    returns their offset and length. ``deflate`` (``"isal:3"``, ``"zlib:6"``:
+    :func:`ccdump.fastzlib.gzip_compressor`) picks the engine; without it, zlib at ``level``.
+    Use as a context manager: an exception inside the ``with`` block discards the temporary file
+    instead of renaming it.
     """
 
     def __init__(
@@ -82,11 +84,13 @@ class GzipMemberWriter:
         header: bytes = GZIP_HEADER_JDK,
         compress: bool = True,
         buffer_size: int = 1 << 20,
+        deflate: str | None = None,
     ) -> None:
         if compress and (len(header) != 10 or header[:4] != b"\x1f\x8b\x08\x00"):
             raise ValueError("header must be a 10-byte gzip member header without optional fields")
         self.path = os.fspath(path)
         self.level = level
+        self._deflate = fastzlib.gzip_compressor(deflate or f"zlib:{level}")
         self.header = header
         self.compress = compress
         self.last_member: Member | None = None
@@ -115,7 +119,7 @@ class GzipMemberWriter:
                 # one-shot: zlib computes the CRC while it deflates (no second pass over the data);
                 # the same deflate stream as a compressobj fed chunk by chunk, its header replaced
                 whole = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                member = fastzlib.compress(whole, self.level, wbits=31)
+                member = self._deflate(whole)
                 size = len(whole)
                 (crc,) = struct.unpack_from("<I", member, len(member) - 8)
                 length = len(member)

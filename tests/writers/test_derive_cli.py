@@ -56,3 +56,17 @@ def test_errors_are_one_line(tmp_path):
 def test_parquet_needs_crawl(ref_warc, tmp_path):
     result = CliRunner().invoke(cli, ["cdxj", str(ref_warc), "--parquet", str(tmp_path / "t")])
     assert result.exit_code == 2 and "--crawl" in result.output
+
+
+def test_deflate_option(ref_warc, tmp_path):
+    """``--deflate zlib:6`` (Common Crawl's level) and the default give the same records; a bad value is one line."""
+    runner = CliRunner()
+    for deflate in ("zlib:6", None):
+        out = tmp_path / str(deflate)
+        args = ["wat", str(ref_warc), "-o", str(out)] + (["--deflate", deflate] if deflate else [])
+        assert runner.invoke(cli, args).exit_code == 0
+    zlib6, default = (tmp_path / d / f"{REF_NAME}.warc.wat.gz" for d in ("zlib:6", "None"))
+    assert [p for _, p in read_records(zlib6)[1:]] == [p for _, p in read_records(default)[1:]]
+    result = runner.invoke(cli, ["wet", str(ref_warc), "-o", str(tmp_path / "x"), "--deflate", "isal:9"])
+    assert result.exit_code == 1 and result.output.startswith("ccdump: error: deflate 'isal:9'")
+    assert not (tmp_path / "x").exists()

@@ -119,6 +119,11 @@ def test_configuration_key():
     assert listener.parallel is True  # auto keeps what the caller chose
     with pytest.raises(ConfigError):
         listener.configure(NutchConfig({"ccdump.derived.parallel": "sometimes"}))
+    assert listener.options.deflate is None  # the writers' default
+    listener.configure(NutchConfig({"ccdump.derived.deflate": "zlib:6"}))
+    assert listener.options.deflate == "zlib:6"
+    with pytest.raises(ConfigError, match="ccdump.derived.deflate: deflate 'gzip9'"):
+        listener.configure(NutchConfig({"ccdump.derived.deflate": "gzip9"}))
 
 
 def _in_worker(args: tuple[str, str]) -> list[str]:

@@ -30,3 +30,57 @@ def test_members_read_back_with_the_standard_library(level):
     assert size == len(data) and crc == zlib.crc32(data)
     assert zlib.decompressobj(31).decompress(bytes(warc_member)) == data
     assert fastzlib.crc32(data) == zlib.crc32(data)
+
+
+def _members(data: bytes) -> list[bytes]:
+    """Each gzip member of a file, inflated on its own (one member per record)."""
+    out, rest = [], data
+    while rest:
+        inflater = zlib.decompressobj(31)
+        out.append(inflater.decompress(rest))
+        assert inflater.eof, "a member ends inside the file"
+        rest = inflater.unused_data
+    return out
+
+
+@pytest.mark.parametrize("spec", ["isal:0", "isal:3", "zlib:1", "zlib:6", "isal", "zlib"])
+def test_either_engine_writes_members_the_standard_library_reads(spec):
+    if spec.startswith("isal") and importlib.util.find_spec("isal") is None:
+        pytest.skip("isal is not installed")
+    data = b"".join(b'{"Envelope":{"WARC-Header-Length":"%d"}}\n' % i for i in range(3000))
+    member = fastzlib.gzip_compressor(spec)(data)
+    assert gzip.decompress(member) == data
+    assert int.from_bytes(member[-8:-4], "little") == zlib.crc32(data)
+    assert int.from_bytes(member[-4:], "little") == len(data)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("lz4", "expected zlib"), ("isal:4", "levels are 0 to 3"), ("zlib:10", "levels are 0 to 9"), ("zlib:x", "number")],
+)
+def test_bad_deflate_specs_are_refused(spec, message):
+    from ccdump.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        fastzlib.parse_deflate(spec)
+
+
+def test_derived_files_take_the_chosen_engine(tmp_path):
+    """The WAT/WET writers' default engine, and ``deflate=`` overriding it: same records, other bytes."""
+    from ccdump.writers.derived import DerivedWriter
+
+    def write(deflate):
+        writer = DerivedWriter(tmp_path / f"{deflate}.gz", "x.warc.gz", deflate=deflate, make_id=lambda: "<urn:x>")
+        for i in range(50):
+            writer.write_record([("WARC-Type", "conversion")], b"the text of page %d, " % i * 200)
+        writer.close()
+        return (tmp_path / f"{deflate}.gz").read_bytes()
+
+    small, fast = write("zlib:6"), write("isal:1" if importlib.util.find_spec("isal") else "zlib:1")
+    assert _members(small) == _members(fast) and len(_members(small)) == 50
+    assert small != fast
+    if importlib.util.find_spec("isal") is not None:
+        assert fastzlib.DERIVED_DEFLATE == "isal:3"
+        default = DerivedWriter(tmp_path / "d.gz", "x.warc.gz")
+        assert default.deflate == "isal:3"
+        default.abort()
