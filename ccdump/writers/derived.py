@@ -86,6 +86,12 @@ def serialize_record(fields: list[tuple[str, str]], block: bytes) -> bytes:
     )
 
 
+def record_member(fields: list[tuple[str, str]], block: bytes, compress: Callable[[bytes], bytes]) -> bytes:
+    """One record as a complete gzip member (``compress``: :func:`ccdump.fastzlib.gzip_compressor`),
+    for :meth:`DerivedWriter.write_prepared`: the same bytes as :meth:`DerivedWriter.write_record`."""
+    return compress(serialize_record(fields, block))
+
+
 def warcinfo_block(fields: list[tuple[str, str]]) -> bytes:
     """``application/warc-fields`` block ending with a blank line (``HttpHeaders.write``)."""
     return "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8") + b"\r\n"
@@ -137,6 +143,13 @@ class DerivedWriter:
             self.out.submit(record)
         else:
             self.out.write_member(record)
+        self.stats.records_out += 1
+
+    def write_prepared(self, member: bytes) -> None:
+        """Write a record already serialised and compressed elsewhere (:func:`record_member`)."""
+        if self.background:
+            raise ValueError("prepared members need a writer without background compression")
+        self.out.write_prepared(member)
         self.stats.records_out += 1
 
     def warcinfo(self, block_fields: list[tuple[str, str]]) -> None:

@@ -138,6 +138,31 @@ class GzipMemberWriter:
         self.last_member = Member(offset, length, size, crc, 10 if self.compress else 0)
         return offset, length
 
+    def write_prepared(self, member: bytes | memoryview) -> tuple[int, int]:
+        """Write one complete gzip member made elsewhere (:func:`ccdump.fastzlib.gzip_compressor`).
+
+        Its 10-byte header is replaced by :attr:`header`, as :meth:`write_member` does; the
+        inflated length and CRC come from its trailer. This lets another process do the
+        compression (:mod:`ccdump.writers.commoncrawl` prepares WAT members in the WARC writer's
+        process while the derived-format helper is behind) and the file stay byte for byte the same.
+        """
+        if self._file is None:
+            raise WriterError(f"{self.path}: write after close")
+        if not self.compress or len(member) < 18:
+            raise ValueError("write_prepared takes a complete gzip member, on a compressing writer")
+        offset = self._offset
+        crc, size = struct.unpack_from("<II", member, len(member) - 8)
+        try:
+            self._file.write(self.header)
+            self._file.write(memoryview(member)[10:])
+        except OSError as exc:
+            raise WriterError(f"{self.path} at byte {offset}: write failed: {exc}") from exc
+        length = len(member)
+        self._offset += length
+        self.members += 1
+        self.last_member = Member(offset, length, size, crc, 10)
+        return offset, length
+
     def submit(self, data: bytes) -> None:
         """Write one member holding ``data`` like :meth:`write_member`, compressed on a background thread.
 

@@ -299,7 +299,9 @@ class GzipHelper:
 
 def shared_helper(listeners: Sequence[RecordListener], level: int) -> Any:
     """A listener's stand-in for :class:`GzipHelper` (``gzip_helper(level)``), served by a helper
-    process it runs anyway (:class:`~ccdump.writers.commoncrawl.DerivedListeners`), or None."""
+    process it runs anyway (:class:`~ccdump.writers.commoncrawl.DerivedListeners`); False when a
+    listener says the writer should compress in its own process (the other cores already have
+    the listener's work); None when no listener has a say."""
     for listener in listeners:
         make = getattr(listener, "gzip_helper", None)
         helper = make(level) if make is not None else None
@@ -400,7 +402,11 @@ class WarcWriter(Writer):
         self._seen += size
         if self._helper is None and self.parallel and self._seen > HELPER_AFTER_BYTES:
             try:
-                self._helper = shared_helper(self.listeners, self.level) or GzipHelper(self.level)
+                helper = shared_helper(self.listeners, self.level)
+                if helper is False:
+                    self.parallel = False
+                else:
+                    self._helper = helper or GzipHelper(self.level)
             except OSError:
                 self.parallel = False
         if self._helper is None:

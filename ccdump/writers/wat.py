@@ -35,9 +35,22 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
-from ccdump.writers.derived import SOFTWARE_INFO, DerivedWriter, Stats, derived_name, rfc1123, warc_date
+from ccdump.writers.derived import (
+    SOFTWARE_INFO,
+    Clock,
+    DerivedWriter,
+    IdFactory,
+    Stats,
+    derived_name,
+    new_record_id,
+    record_member,
+    rfc1123,
+    utcnow,
+    warc_date,
+)
 from ccdump.writers.httpparse import HttpParseError, parse_fields, parse_request_line
 from ccdump.writers.httpview import block_fields, html_of, response_view
 from ccdump.writers.record import WarcRecord, sha1_base32
@@ -339,25 +352,58 @@ class WatWriter(DerivedWriter):
         self.stats.records_in += 1
         if not self._started:
             self._start()
-        obj = wat_json(rec, self.warc_filename)
-        if obj is None:
+        prepared = rec.cache.get(PREPARED_KEY)
+        if prepared is not None:  # made by prepare_wat_member in another process
+            if prepared:
+                self.write_prepared(prepared)
             return
-        data = dump_json_bytes(obj)
-        if b"IMG@" in data and not has_links_path(obj):
-            data = data.replace(b"IMG@", b"IMG\\u0040")
-        headers = obj["Envelope"]["WARC-Header-Metadata"]
-        kind = _first(headers.get("WARC-Type"))
-        target = _first(headers.get("WARC-Filename" if kind == "warcinfo" else "WARC-Target-URI"))
-        refers = _first(headers.get("WARC-Record-ID"))
-        fields = [("WARC-Type", "metadata")]
-        if target is not None:
-            fields.append(("WARC-Target-URI", target.replace("IMG@", "IMG%40")))
-        fields.append(("WARC-Date", warc_date(self.now())))
-        fields.append(("WARC-Record-ID", self.make_id()))
-        if refers is not None:
-            fields.append(("WARC-Refers-To", refers))
-        fields.append(("Content-Type", "application/json"))
-        self.write_record(fields, data)
+        record = wat_record(rec, self.warc_filename, self.now, self.make_id)
+        if record is not None:
+            self.write_record(*record)
+
+
+#: ``rec.cache`` key of a WAT record made ahead of the writer (:func:`prepare_wat_member`)
+PREPARED_KEY = "wat_member"
+
+
+def wat_record(
+    rec: WarcRecord, warc_filename: str, now: Clock = utcnow, make_id: IdFactory = new_record_id
+) -> tuple[list[tuple[str, str]], bytes] | None:
+    """The WAT record describing ``rec`` (header fields, JSON block), or None where the generator skips it.
+
+    A pure function of the record: WAT records do not depend on each other, so the WARC writer's
+    process can make some of them ahead of the writer (:func:`prepare_wat_member`).
+    """
+    obj = wat_json(rec, warc_filename)
+    if obj is None:
+        return None
+    data = dump_json_bytes(obj)
+    if b"IMG@" in data and not has_links_path(obj):
+        data = data.replace(b"IMG@", b"IMG\\u0040")
+    headers = obj["Envelope"]["WARC-Header-Metadata"]
+    kind = _first(headers.get("WARC-Type"))
+    target = _first(headers.get("WARC-Filename" if kind == "warcinfo" else "WARC-Target-URI"))
+    refers = _first(headers.get("WARC-Record-ID"))
+    fields = [("WARC-Type", "metadata")]
+    if target is not None:
+        fields.append(("WARC-Target-URI", target.replace("IMG@", "IMG%40")))
+    fields.append(("WARC-Date", warc_date(now())))
+    fields.append(("WARC-Record-ID", make_id()))
+    if refers is not None:
+        fields.append(("WARC-Refers-To", refers))
+    fields.append(("Content-Type", "application/json"))
+    return fields, data
+
+
+def prepare_wat_member(rec: WarcRecord, warc_filename: str, compress: Callable[[bytes], bytes]) -> None:
+    """Make ``rec``'s WAT record, compressed, ahead of the :class:`WatWriter` that will write it.
+
+    Stored in ``rec.cache[PREPARED_KEY]`` (``b""``: no WAT record); the writer then only appends
+    it. Used by :class:`~ccdump.writers.commoncrawl.DerivedListeners` to share the WAT's work
+    between two processes; the file is the same as when the writer makes the record itself.
+    """
+    record = wat_record(rec, warc_filename)
+    rec.cache[PREPARED_KEY] = b"" if record is None else record_member(*record, compress)
 
 
 def generate_wat(

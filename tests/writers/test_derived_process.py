@@ -142,7 +142,8 @@ def test_helper_from_a_daemonic_pool_worker(warc, tmp_path):
 
 
 def test_pages_extracted_here_while_the_helper_is_behind(warc, tmp_path, monkeypatch):
-    """A full pipe: this process extracts queued pages itself and sends the results; same files."""
+    """A full pipe: this process makes queued WAT records (HTML parse included) itself and sends
+    them along; the helper appends them. Same files."""
     import ccdump.writers.commoncrawl as cc
 
     monkeypatch.setattr(cc, "PIPE_BYTES", 4096)
@@ -152,7 +153,7 @@ def test_pages_extracted_here_while_the_helper_is_behind(warc, tmp_path, monkeyp
     feed(DerivedListeners(ALL, parallel=False), warc, here)
     remote = DerivedListeners(ALL, parallel=True)
     feed(remote, warc, there)
-    assert remote.remote and remote.local_pages > 0
+    assert remote.remote and remote.local_pages > 0 and remote.local_wat > remote.local_pages
     for name in sorted(os.listdir(here)):
         if name.endswith(".cdx.gz"):
             assert gzip.decompress((here / name).read_bytes()) == gzip.decompress((there / name).read_bytes())
@@ -160,7 +161,26 @@ def test_pages_extracted_here_while_the_helper_is_behind(warc, tmp_path, monkeyp
             assert comparable(here / name) == comparable(there / name), name
 
 
-def _warc_run(folder: Path, listeners: list, parallel: bool, max_size: int) -> list[Path]:
+def test_pages_extracted_here_without_a_wat(warc, tmp_path, monkeypatch):
+    """Without a WAT, a full pipe still moves the HTML extracts (for the WET) to this process."""
+    import ccdump.writers.commoncrawl as cc
+
+    monkeypatch.setattr(cc, "PIPE_BYTES", 4096)
+    monkeypatch.setattr(cc, "BATCH_BYTES", 1024)
+    options = DerivedOptions(wet=True, cdxj=True)
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir(), there.mkdir()
+    feed(DerivedListeners(options, parallel=False), warc, here)
+    remote = DerivedListeners(options, parallel=True)
+    feed(remote, warc, there)
+    assert remote.remote and remote.local_pages > 0 and remote.local_wat == 0
+    assert sorted(os.listdir(here)) == sorted(os.listdir(there))
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".wet.gz"):
+            assert comparable(here / name) == comparable(there / name)
+
+
+def _warc_run(folder: Path, listeners: list, parallel: bool, max_size: int, shared: bool = True) -> list[Path]:
     from ccdump.warcmap import WarcMapper
     from ccdump.writers.warc import WarcWriter
     from tests.warc.test_writer import docs
@@ -171,16 +191,21 @@ def _warc_run(folder: Path, listeners: list, parallel: bool, max_size: int) -> l
                         listeners=listeners)
     for doc in docs(60, 1500):
         writer.write(doc)
-    if parallel:
+    if parallel and shared:
         assert type(writer._helper).__name__ == "_SharedGzip"  # the WARC's compression went to that process
+    elif parallel:  # with a WAT, the WARC writer compresses here and this process makes WAT records
+        assert writer._helper is None and not writer.parallel and listeners[0].local_wat > 0
     return [Path(p) for p in writer.close()["outputs"]]
 
 
+@pytest.mark.parametrize("options", [DerivedOptions(wet=True, cdxj=True), ALL], ids=["wet+cdxj", "wat+wet+cdxj"])
 @pytest.mark.parametrize("max_size", [30_000, 10**9])
-def test_the_warc_writer_compresses_in_the_derived_helper(tmp_path, monkeypatch, max_size):
+def test_the_warc_writer_compresses_in_the_derived_helper(tmp_path, monkeypatch, max_size, options):
     """The WARC writer's GzipHelper work served by the derived formats' process: same WARC files,
     same derived files as all in this process (with rotations, record ids are drawn in another
-    order: then the compressed sizes, offsets and CRCs differ, the rest must not)."""
+    order: then the compressed sizes, offsets and CRCs differ, the rest must not). With a WAT the
+    WARC writer compresses in its own process instead, and makes WAT records for the helper while
+    it is behind (a small pipe here, so that it is): the same files again."""
     import re
 
     import ccdump.writers.commoncrawl as cc
@@ -190,15 +215,18 @@ def test_the_warc_writer_compresses_in_the_derived_helper(tmp_path, monkeypatch,
     monkeypatch.setattr(cc, "SHARE_GZIP_CPUS", 10**6)  # whatever this machine has
     monkeypatch.setattr(warc_module, "HELPER_AFTER_BYTES", 10_000)
     monkeypatch.setattr(warc_module, "HELPER_DEPTH", 1)  # captures go to the helper and stay here, mixed
-    serial = _warc_run(tmp_path / "serial", [DerivedListeners(ALL, parallel=False)], False, max_size)
-    shared = _warc_run(tmp_path / "shared", [DerivedListeners(ALL, parallel=True)], True, max_size)
+    if options.wat:
+        monkeypatch.setattr(cc, "PIPE_BYTES", 4096)
+        monkeypatch.setattr(cc, "BATCH_BYTES", 1024)
+    serial = _warc_run(tmp_path / "serial", [DerivedListeners(options, parallel=False)], False, max_size)
+    shared = _warc_run(tmp_path / "shared", [DerivedListeners(options, parallel=True)], True, max_size, not options.wat)
     assert (len(serial) > 3 if max_size < 10**6 else len(serial) == 1) and [f.name for f in serial] == [f.name for f in shared]
     uuid = re.compile(rb"<urn:uuid:[0-9a-f-]{36}>")
     for a, b in zip(serial, shared, strict=True):
         ma, mb = gzip_members(a), gzip_members(b)
         assert [uuid.sub(b"<id>", m.data) for m in ma] == [uuid.sub(b"<id>", m.data) for m in mb], a.name
     names = sorted(os.listdir(tmp_path / "serial"))
-    assert names == sorted(os.listdir(tmp_path / "shared")) and len(names) == 4 * len(serial)
+    assert names == sorted(os.listdir(tmp_path / "shared")) and len(names) == (1 + options.wat + options.wet + options.cdxj) * len(serial)
     if len(serial) == 1:
         assert serial[0].read_bytes() == shared[0].read_bytes()
     run_specific = re.compile(rb'((WARC-Date|Extracted-Date|Content-Length): [^\r]*|<urn:uuid:[0-9a-f-]{36}>|"(length|offset)": "\d+"|'
