@@ -25,6 +25,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---- lexbor, resolved at bind() ------------------------------------------------------------ */
 
@@ -62,6 +65,131 @@ static PyObject *py_url_value, *py_trim_data_url, *py_unescape, *py_style_links,
 /* interned keys */
 static PyObject *k_path, *k_url, *k_text, *k_head, *k_links, *k_title, *k_base, *k_metas,
     *k_link, *k_scripts, *k_name, *k_content;
+
+/* ---- attribute names --------------------------------------------------------------------- */
+
+/* The attribute names the extractors look up, as small ids: an element's attributes are
+   classified once (read_attrs), so a lookup is an array index instead of a scan of the
+   attributes with strlen/memcmp per name, and the names as str (dict keys) and the link paths
+   ("A@/href") are made once instead of per link. Id 0 ends the lists below. */
+enum {
+    AT_NONE = 0,
+    AT_HREF,
+    AT_SRC,
+    AT_ALT,
+    AT_TITLE,
+    AT_TARGET,
+    AT_REL,
+    AT_HREFLANG,
+    AT_TYPE,
+    AT_ACTION,
+    AT_METHOD,
+    AT_LONGDESC,
+    AT_FORMACTION,
+    AT_ONCLICK,
+    AT_CODEBASE,
+    AT_CDATA,
+    AT_DATA,
+    AT_CITE,
+    AT_POSTER,
+    AT_ICON,
+    AT_LANG,
+    AT_XML_LANG,
+    AT_NAME,
+    AT_CONTENT,
+    AT_HTTP_EQUIV,
+    AT_PROPERTY,
+    /* the global href attributes, matched case-insensitively by extract() */
+    AT_BACKGROUND,
+    AT_DATA_HREF,
+    AT_DATA_URI,
+    N_AT,
+};
+
+typedef struct {
+    const char *name;
+    uint8_t len;
+    PyObject *py; /* interned, made at module init */
+} AttrName;
+
+#define AN(s) {s, sizeof(s) - 1, NULL}
+static AttrName ATTR_NAMES[N_AT] = {
+    [AT_HREF] = AN("href"),
+    [AT_SRC] = AN("src"),
+    [AT_ALT] = AN("alt"),
+    [AT_TITLE] = AN("title"),
+    [AT_TARGET] = AN("target"),
+    [AT_REL] = AN("rel"),
+    [AT_HREFLANG] = AN("hreflang"),
+    [AT_TYPE] = AN("type"),
+    [AT_ACTION] = AN("action"),
+    [AT_METHOD] = AN("method"),
+    [AT_LONGDESC] = AN("longdesc"),
+    [AT_FORMACTION] = AN("formaction"),
+    [AT_ONCLICK] = AN("onclick"),
+    [AT_CODEBASE] = AN("codebase"),
+    [AT_CDATA] = AN("cdata"),
+    [AT_DATA] = AN("data"),
+    [AT_CITE] = AN("cite"),
+    [AT_POSTER] = AN("poster"),
+    [AT_ICON] = AN("icon"),
+    [AT_LANG] = AN("lang"),
+    [AT_XML_LANG] = AN("xml:lang"),
+    [AT_NAME] = AN("name"),
+    [AT_CONTENT] = AN("content"),
+    [AT_HTTP_EQUIV] = AN("http-equiv"),
+    [AT_PROPERTY] = AN("property"),
+    [AT_BACKGROUND] = AN("background"),
+    [AT_DATA_HREF] = AN("data-href"),
+    [AT_DATA_URI] = AN("data-uri"),
+};
+#undef AN
+
+/* The ids by a hash of the name (its length, first and last bytes: cheap, and distinct enough
+   for these names), open addressing: classifying an attribute costs one probe, and for most
+   names (class, id, style...) no compare at all. Built at module init. */
+#define AT_SLOTS 128 /* a power of two, well above N_AT */
+static uint8_t AT_INDEX[AT_SLOTS]; /* AT_NONE: empty */
+
+static inline unsigned at_hash(const unsigned char *name, size_t len)
+{
+    return ((unsigned)len * 37u + name[0] * 7u + name[len - 1]) & (AT_SLOTS - 1);
+}
+
+static void at_index_init(void)
+{
+    memset(AT_INDEX, 0, sizeof AT_INDEX);
+    for (int id = 1; id < N_AT; id++) {
+        const AttrName *an = &ATTR_NAMES[id];
+        unsigned h = at_hash((const unsigned char *)an->name, an->len);
+        while (AT_INDEX[h] != AT_NONE)
+            h = (h + 1) & (AT_SLOTS - 1);
+        AT_INDEX[h] = (uint8_t)id;
+    }
+}
+
+/* a == b for the short names here: inline, where a memcmp call costs more than the compare */
+static inline bool same_bytes(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/* The id of an attribute name (exact, case-sensitive: attrs.get() of the Python walk), AT_NONE
+   for a name no extractor looks up by that spelling. */
+static inline int at_classify(const unsigned char *name, size_t len)
+{
+    if (len == 0)
+        return AT_NONE;
+    for (unsigned h = at_hash(name, len); AT_INDEX[h] != AT_NONE; h = (h + 1) & (AT_SLOTS - 1)) {
+        const AttrName *an = &ATTR_NAMES[AT_INDEX[h]];
+        if (an->len == len && same_bytes((const char *)name, an->name, len))
+            return AT_INDEX[h];
+    }
+    return AT_NONE;
+}
 
 /* ---- tag table ---------------------------------------------------------------------------- */
 
@@ -104,110 +232,142 @@ typedef struct {
     uint8_t flags;
     uint8_t special;
     uint8_t extractor;
-    const char *basic[4];
+    uint8_t basic[4]; /* attribute ids (AT_*), 0-terminated */
     PyObject *pyname; /* the name as str, made at bind() */
+    uint8_t len;      /* strlen(name), set at bind() */
 } TagInfo;
 
-/* sorted by name (strcmp), for bsearch */
+/* sorted by name (strcmp), which bind() checks: no name twice */
 static TagInfo TAGS[] = {
-    {"A", 0, S_A, X_A, {0}, 0},
-    {"ADDRESS", F_BLOCK | F_INLINE, 0, 0, {0}, 0},
-    {"APPLET", 0, 0, X_BASIC, {"codebase", "cdata", 0}, 0},
-    {"AREA", F_VOID, 0, X_AREA, {0}, 0},
-    {"ARTICLE", F_BLOCK, 0, 0, {0}, 0},
-    {"ASIDE", F_BLOCK, 0, 0, {0}, 0},
-    {"AUDIO", 0, 0, X_BASIC, {"src", 0}, 0},
-    {"BASE", F_VOID, 0, X_BASE, {0}, 0},
-    {"BASEFONT", F_VOID, 0, 0, {0}, 0},
-    {"BGSOUND", F_VOID, 0, 0, {0}, 0},
-    {"BLOCKQUOTE", F_BLOCK, 0, X_BASIC, {"cite", 0}, 0},
-    {"BODY", F_BLOCK, S_BODY, 0, {0}, 0},
-    {"BR", F_BLOCK | F_VOID, 0, 0, {0}, 0},
-    {"BUTTON", F_BLOCK, 0, X_BASIC, {"formaction", 0}, 0},
-    {"CANVAS", F_BLOCK, 0, 0, {0}, 0},
-    {"CAPTION", F_BLOCK, 0, 0, {0}, 0},
-    {"CENTER", F_BLOCK, 0, 0, {0}, 0},
-    {"CITE", F_INLINE, 0, 0, {0}, 0},
-    {"COL", F_BLOCK | F_VOID, 0, 0, {0}, 0},
-    {"COLGROUP", F_BLOCK, 0, 0, {0}, 0},
-    {"DATALIST", F_INLINE, 0, 0, {0}, 0},
-    {"DD", F_BLOCK, 0, 0, {0}, 0},
-    {"DEL", 0, 0, X_BASIC, {"cite", 0}, 0},
-    {"DETAILS", F_INLINE, 0, 0, {0}, 0},
-    {"DIV", F_BLOCK, 0, X_DIV, {0}, 0},
-    {"DL", F_BLOCK, 0, 0, {0}, 0},
-    {"DT", F_BLOCK, 0, 0, {0}, 0},
-    {"EMBED", F_BLOCK | F_VOID, 0, X_BASIC, {"src", 0}, 0},
-    {"FIELDSET", F_BLOCK, 0, 0, {0}, 0},
-    {"FIGCAPTION", F_BLOCK, 0, 0, {0}, 0},
-    {"FIGURE", F_BLOCK, 0, 0, {0}, 0},
-    {"FOOTER", F_BLOCK, 0, 0, {0}, 0},
-    {"FORM", F_BLOCK, 0, X_FORM, {0}, 0},
-    {"FRAME", F_VOID, 0, X_BASIC, {"src", 0}, 0},
-    {"H1", F_BLOCK, 0, 0, {0}, 0},
-    {"H2", F_BLOCK, 0, 0, {0}, 0},
-    {"H3", F_BLOCK, 0, 0, {0}, 0},
-    {"H4", F_BLOCK, 0, 0, {0}, 0},
-    {"H5", F_BLOCK, 0, 0, {0}, 0},
-    {"H6", F_BLOCK, 0, 0, {0}, 0},
-    {"HEAD", 0, S_HEAD, 0, {0}, 0},
-    {"HEADER", F_BLOCK, 0, 0, {0}, 0},
-    {"HGROUP", F_BLOCK, 0, 0, {0}, 0},
-    {"HR", F_BLOCK | F_VOID, 0, 0, {0}, 0},
-    {"HTML", 0, 0, X_HTML, {0}, 0},
-    {"IFRAME", F_INLINE | F_OPAQUE, 0, X_BASIC, {"src", 0}, 0},
-    {"IMAGE", F_VOID, 0, 0, {0}, 0},
-    {"IMG", F_INLINE | F_VOID, 0, X_IMG, {0}, 0},
-    {"INPUT", F_INLINE | F_VOID, 0, X_INPUT, {0}, 0},
-    {"INS", 0, 0, X_BASIC, {"cite", 0}, 0},
-    {"KEYGEN", F_VOID, 0, 0, {0}, 0},
-    {"LABEL", F_INLINE, 0, 0, {0}, 0},
-    {"LEGEND", F_INLINE, 0, 0, {0}, 0},
-    {"LI", F_BLOCK, 0, 0, {0}, 0},
-    {"LINK", F_VOID, 0, X_LINK, {0}, 0},
-    {"MAP", F_BLOCK, 0, 0, {0}, 0},
-    {"MENUITEM", 0, 0, X_BASIC, {"icon", 0}, 0},
-    {"META", F_VOID, 0, X_META, {0}, 0},
-    {"NOEMBED", F_OPAQUE, 0, 0, {0}, 0},
-    {"NOFRAMES", F_BLOCK | F_OPAQUE, 0, 0, {0}, 0},
-    {"NOSCRIPT", F_BLOCK, 0, 0, {0}, 0},
-    {"OBJECT", F_BLOCK, 0, X_BASIC, {"codebase", "cdata", "data", 0}, 0},
-    {"OL", F_BLOCK, 0, 0, {0}, 0},
-    {"OPTGROUP", F_INLINE, 0, 0, {0}, 0},
-    {"OUTPUT", F_BLOCK, 0, 0, {0}, 0},
-    {"P", F_BLOCK, 0, 0, {0}, 0},
-    {"PARAM", F_VOID, 0, 0, {0}, 0},
-    {"PRE", F_BLOCK, S_PRE, 0, {0}, 0},
-    {"PROGRESS", F_BLOCK, 0, 0, {0}, 0},
-    {"Q", F_INLINE, 0, X_BASIC, {"cite", 0}, 0},
-    {"SCRIPT", F_OPAQUE, 0, X_SCRIPT, {0}, 0},
-    {"SECTION", F_BLOCK, 0, 0, {0}, 0},
-    {"SELECT", F_INLINE, 0, 0, {0}, 0},
-    {"SOURCE", F_VOID, 0, X_BASIC, {"src", 0}, 0},
-    {"STYLE", F_OPAQUE, S_STYLE, 0, {0}, 0},
-    {"SUMMARY", F_INLINE, 0, 0, {0}, 0},
-    {"SVG", 0, S_SVG, 0, {0}, 0},
-    {"TABLE", F_BLOCK, 0, 0, {0}, 0},
-    {"TBODY", F_BLOCK | F_INLINE, 0, 0, {0}, 0},
-    {"TD", F_INLINE, 0, 0, {0}, 0},
-    {"TEMPLATE", F_OPAQUE, 0, 0, {0}, 0},
-    {"TEXTAREA", F_BLOCK, 0, 0, {0}, 0},
-    {"TFOOT", F_BLOCK, 0, 0, {0}, 0},
-    {"TH", F_BLOCK, 0, 0, {0}, 0},
-    {"THEAD", F_BLOCK, 0, 0, {0}, 0},
-    {"TIME", F_INLINE, 0, 0, {0}, 0},
-    {"TITLE", F_BLOCK, S_TITLE, 0, {0}, 0},
-    {"TR", F_BLOCK, 0, 0, {0}, 0},
-    {"TRACK", F_VOID, 0, X_BASIC, {"src", 0}, 0},
-    {"UL", F_BLOCK, 0, 0, {0}, 0},
-    {"VIDEO", F_BLOCK, 0, X_BASIC, {"src", "poster", 0}, 0},
-    {"WBR", F_VOID, 0, 0, {0}, 0},
+    {"A", 0, S_A, X_A, {0}, 0, 0},
+    {"ADDRESS", F_BLOCK | F_INLINE, 0, 0, {0}, 0, 0},
+    {"APPLET", 0, 0, X_BASIC, {AT_CODEBASE, AT_CDATA, 0}, 0, 0},
+    {"AREA", F_VOID, 0, X_AREA, {0}, 0, 0},
+    {"ARTICLE", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"ASIDE", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"AUDIO", 0, 0, X_BASIC, {AT_SRC, 0}, 0, 0},
+    {"BASE", F_VOID, 0, X_BASE, {0}, 0, 0},
+    {"BASEFONT", F_VOID, 0, 0, {0}, 0, 0},
+    {"BGSOUND", F_VOID, 0, 0, {0}, 0, 0},
+    {"BLOCKQUOTE", F_BLOCK, 0, X_BASIC, {AT_CITE, 0}, 0, 0},
+    {"BODY", F_BLOCK, S_BODY, 0, {0}, 0, 0},
+    {"BR", F_BLOCK | F_VOID, 0, 0, {0}, 0, 0},
+    {"BUTTON", F_BLOCK, 0, X_BASIC, {AT_FORMACTION, 0}, 0, 0},
+    {"CANVAS", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"CAPTION", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"CENTER", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"CITE", F_INLINE, 0, 0, {0}, 0, 0},
+    {"COL", F_BLOCK | F_VOID, 0, 0, {0}, 0, 0},
+    {"COLGROUP", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"DATALIST", F_INLINE, 0, 0, {0}, 0, 0},
+    {"DD", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"DEL", 0, 0, X_BASIC, {AT_CITE, 0}, 0, 0},
+    {"DETAILS", F_INLINE, 0, 0, {0}, 0, 0},
+    {"DIV", F_BLOCK, 0, X_DIV, {0}, 0, 0},
+    {"DL", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"DT", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"EMBED", F_BLOCK | F_VOID, 0, X_BASIC, {AT_SRC, 0}, 0, 0},
+    {"FIELDSET", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"FIGCAPTION", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"FIGURE", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"FOOTER", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"FORM", F_BLOCK, 0, X_FORM, {0}, 0, 0},
+    {"FRAME", F_VOID, 0, X_BASIC, {AT_SRC, 0}, 0, 0},
+    {"H1", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"H2", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"H3", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"H4", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"H5", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"H6", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"HEAD", 0, S_HEAD, 0, {0}, 0, 0},
+    {"HEADER", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"HGROUP", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"HR", F_BLOCK | F_VOID, 0, 0, {0}, 0, 0},
+    {"HTML", 0, 0, X_HTML, {0}, 0, 0},
+    {"IFRAME", F_INLINE | F_OPAQUE, 0, X_BASIC, {AT_SRC, 0}, 0, 0},
+    {"IMAGE", F_VOID, 0, 0, {0}, 0, 0},
+    {"IMG", F_INLINE | F_VOID, 0, X_IMG, {0}, 0, 0},
+    {"INPUT", F_INLINE | F_VOID, 0, X_INPUT, {0}, 0, 0},
+    {"INS", 0, 0, X_BASIC, {AT_CITE, 0}, 0, 0},
+    {"KEYGEN", F_VOID, 0, 0, {0}, 0, 0},
+    {"LABEL", F_INLINE, 0, 0, {0}, 0, 0},
+    {"LEGEND", F_INLINE, 0, 0, {0}, 0, 0},
+    {"LI", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"LINK", F_VOID, 0, X_LINK, {0}, 0, 0},
+    {"MAP", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"MENUITEM", 0, 0, X_BASIC, {AT_ICON, 0}, 0, 0},
+    {"META", F_VOID, 0, X_META, {0}, 0, 0},
+    {"NOEMBED", F_OPAQUE, 0, 0, {0}, 0, 0},
+    {"NOFRAMES", F_BLOCK | F_OPAQUE, 0, 0, {0}, 0, 0},
+    {"NOSCRIPT", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"OBJECT", F_BLOCK, 0, X_BASIC, {AT_CODEBASE, AT_CDATA, AT_DATA, 0}, 0, 0},
+    {"OL", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"OPTGROUP", F_INLINE, 0, 0, {0}, 0, 0},
+    {"OUTPUT", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"P", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"PARAM", F_VOID, 0, 0, {0}, 0, 0},
+    {"PRE", F_BLOCK, S_PRE, 0, {0}, 0, 0},
+    {"PROGRESS", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"Q", F_INLINE, 0, X_BASIC, {AT_CITE, 0}, 0, 0},
+    {"SCRIPT", F_OPAQUE, 0, X_SCRIPT, {0}, 0, 0},
+    {"SECTION", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"SELECT", F_INLINE, 0, 0, {0}, 0, 0},
+    {"SOURCE", F_VOID, 0, X_BASIC, {AT_SRC, 0}, 0, 0},
+    {"STYLE", F_OPAQUE, S_STYLE, 0, {0}, 0, 0},
+    {"SUMMARY", F_INLINE, 0, 0, {0}, 0, 0},
+    {"SVG", 0, S_SVG, 0, {0}, 0, 0},
+    {"TABLE", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"TBODY", F_BLOCK | F_INLINE, 0, 0, {0}, 0, 0},
+    {"TD", F_INLINE, 0, 0, {0}, 0, 0},
+    {"TEMPLATE", F_OPAQUE, 0, 0, {0}, 0, 0},
+    {"TEXTAREA", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"TFOOT", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"TH", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"THEAD", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"TIME", F_INLINE, 0, 0, {0}, 0, 0},
+    {"TITLE", F_BLOCK, S_TITLE, 0, {0}, 0, 0},
+    {"TR", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"TRACK", F_VOID, 0, X_BASIC, {AT_SRC, 0}, 0, 0},
+    {"UL", F_BLOCK, 0, 0, {0}, 0, 0},
+    {"VIDEO", F_BLOCK, 0, X_BASIC, {AT_SRC, AT_POSTER, 0}, 0, 0},
+    {"WBR", F_VOID, 0, 0, {0}, 0, 0},
 };
 #define NTAGS (sizeof(TAGS) / sizeof(TAGS[0]))
 
-static int tag_cmp(const void *key, const void *item)
+/* TAGS by a hash of the upper-case name (open addressing), built at bind(): a lookup hashes
+   the few bytes of the name and compares once, where bsearch took ~7 strcmp calls per element. */
+#define TAG_SLOTS 512 /* a power of two, well above NTAGS */
+static int16_t TAG_INDEX[TAG_SLOTS];
+
+static inline uint32_t tag_hash(const char *name, size_t len)
 {
-    return strcmp((const char *)key, ((const TagInfo *)item)->name);
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)name[i]) * 16777619u;
+    return h;
+}
+
+static void tag_index_init(void)
+{
+    for (size_t i = 0; i < TAG_SLOTS; i++)
+        TAG_INDEX[i] = -1;
+    for (size_t t = 0; t < NTAGS; t++) {
+        TAGS[t].len = (uint8_t)strlen(TAGS[t].name);
+        uint32_t h = tag_hash(TAGS[t].name, TAGS[t].len) & (TAG_SLOTS - 1);
+        while (TAG_INDEX[h] >= 0)
+            h = (h + 1) & (TAG_SLOTS - 1);
+        TAG_INDEX[h] = (int16_t)t;
+    }
+}
+
+/* the TAGS entry of an upper-case name, NULL if none */
+static inline const TagInfo *tag_lookup(const char *name, size_t len)
+{
+    uint32_t h = tag_hash(name, len) & (TAG_SLOTS - 1);
+    for (int t; (t = TAG_INDEX[h]) >= 0; h = (h + 1) & (TAG_SLOTS - 1))
+        if (TAGS[t].len == len && same_bytes(TAGS[t].name, name, len))
+            return &TAGS[t];
+    return NULL;
 }
 
 /* ---- code point buffers -------------------------------------------------------------------- */
@@ -290,6 +450,7 @@ typedef struct {
 typedef struct {
     Attr *a;
     int n, cap;
+    int last[N_AT]; /* by attribute id: index in a of its last occurrence, -1 if none */
 } Attrs;
 
 typedef struct {
@@ -533,9 +694,13 @@ static int obs_close(Obs *o, const TagInfo *info)
 
 /* ---- attributes ---------------------------------------------------------------------------- */
 
-static int read_attrs(lxb_node *el, Attrs *as)
+/* The attributes of an element, in order; with classify, also the last occurrence of each
+   attribute id (only elements with an extractor look attributes up by name). */
+static int read_attrs(lxb_node *el, Attrs *as, bool classify)
 {
     as->n = 0;
+    if (classify)
+        memset(as->last, 0xff, sizeof as->last); /* all -1 */
     for (lxb_attr *at = lx_first_attr(el); at != NULL; at = lx_next_attr(at)) {
         if (as->n == as->cap) {
             int cap = as->cap ? as->cap * 2 : 16;
@@ -547,7 +712,7 @@ static int read_attrs(lxb_node *el, Attrs *as)
             as->a = a;
             as->cap = cap;
         }
-        Attr *a = &as->a[as->n++];
+        Attr *a = &as->a[as->n];
         a->name_len = 0;
         a->name = lx_attr_name(at, &a->name_len);
         a->value_len = 0;
@@ -556,23 +721,26 @@ static int read_attrs(lxb_node *el, Attrs *as)
             a->name = (const unsigned char *)"";
             a->name_len = 0;
         }
+        if (classify) {
+            int id = at_classify(a->name, a->name_len);
+            if (id != AT_NONE)
+                as->last[id] = as->n;
+        }
+        as->n++;
     }
     return 0;
 }
 
 /* attrs.get(name) of selectolax's attribute dict: the last attribute of that name wins */
-static const Attr *attr_get(const Attrs *as, const char *name)
+static inline const Attr *attr_get(const Attrs *as, int id)
 {
-    size_t len = strlen(name);
-    for (int i = as->n - 1; i >= 0; i--)
-        if (as->a[i].name_len == len && memcmp(as->a[i].name, name, len) == 0)
-            return &as->a[i];
-    return NULL;
+    int i = as->last[id];
+    return i >= 0 ? &as->a[i] : NULL;
 }
 
-static const Attr *attr_value(const Attrs *as, const char *name)
+static inline const Attr *attr_value(const Attrs *as, int id)
 {
-    const Attr *a = attr_get(as, name);
+    const Attr *a = attr_get(as, id);
     return (a != NULL && a->value != NULL) ? a : NULL;
 }
 
@@ -606,8 +774,23 @@ static PyObject *url_value(const Attr *a)
     return r;
 }
 
-/* {"path": f"{tag}@/{attr}", "url": ...} */
-static PyObject *path_of(PyObject *tag, const char *attr) { return PyUnicode_FromFormat("%U@/%s", tag, attr); }
+/* f"{tag}@/{attr}", the "path" of a link. For a tag of TAGS it is made once per process and
+   kept (PATHS), as the same few dozen paths come back on every page; a tag outside TAGS (only
+   the global href attributes reach here with one) gets a new string. */
+static PyObject *PATHS[NTAGS][N_AT];
+
+static PyObject *path_of(const TagInfo *info, PyObject *tag, int attr)
+{
+    if (info == NULL)
+        return PyUnicode_FromFormat("%U@/%s", tag, ATTR_NAMES[attr].name);
+    PyObject **slot = &PATHS[info - TAGS][attr];
+    if (*slot == NULL) {
+        *slot = PyUnicode_FromFormat("%U@/%s", info->pyname, ATTR_NAMES[attr].name);
+        if (*slot == NULL)
+            return NULL;
+    }
+    return Py_NewRef(*slot);
+}
 
 static PyObject *new_link(PyObject *path, PyObject *url_key, PyObject *url)
 {
@@ -626,20 +809,20 @@ done:
 }
 
 /* _url_with: NULL with no error set when the URL attribute is absent */
-static PyObject *url_with(const Attrs *as, PyObject *tag, const char *url_attr, const char *const *extra)
+static PyObject *url_with(const Attrs *as, const TagInfo *info, int url_attr, const uint8_t *extra)
 {
     const Attr *u = attr_value(as, url_attr);
     if (u == NULL)
         return NULL;
-    PyObject *link = new_link(path_of(tag, url_attr), k_url, url_value(u));
+    PyObject *link = new_link(path_of(info, NULL, url_attr), k_url, url_value(u));
     if (link == NULL)
         return NULL;
-    for (; extra && *extra; extra++) {
+    for (; *extra; extra++) {
         const Attr *e = attr_value(as, *extra);
         if (e == NULL)
             continue;
         PyObject *v = decoded(e);
-        if (v == NULL || PyDict_SetItemString(link, *extra, v) < 0) {
+        if (v == NULL || PyDict_SetItem(link, ATTR_NAMES[*extra].py, v) < 0) {
             Py_XDECREF(v);
             Py_DECREF(link);
             return NULL;
@@ -649,19 +832,19 @@ static PyObject *url_with(const Attrs *as, PyObject *tag, const char *url_attr, 
     return link;
 }
 
-static int basic(Obs *o, const Attrs *as, PyObject *tag, const char *const *names)
+static int basic(Obs *o, const Attrs *as, const TagInfo *info, const uint8_t *ids)
 {
-    for (; *names; names++) {
-        const Attr *a = attr_value(as, *names);
-        if (a != NULL && add_link(o, new_link(path_of(tag, *names), k_url, url_value(a))) < 0)
+    for (; *ids; ids++) {
+        const Attr *a = attr_value(as, *ids);
+        if (a != NULL && add_link(o, new_link(path_of(info, NULL, *ids), k_url, url_value(a))) < 0)
             return -1;
     }
     return 0;
 }
 
-static int onclick(Obs *o, const Attrs *as, PyObject *tag)
+static int onclick(Obs *o, const Attrs *as, const TagInfo *info)
 {
-    const Attr *a = attr_value(as, "onclick");
+    const Attr *a = attr_value(as, AT_ONCLICK);
     if (a == NULL)
         return 0;
     PyObject *s = attr_str(a);
@@ -674,7 +857,7 @@ static int onclick(Obs *o, const Attrs *as, PyObject *tag)
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(urls); i++) {
         PyObject *url = PyList_GET_ITEM(urls, i);
         Py_INCREF(url);
-        if (add_link(o, new_link(path_of(tag, "onclick"), k_url, url)) < 0) {
+        if (add_link(o, new_link(path_of(info, NULL, AT_ONCLICK), k_url, url)) < 0) {
             Py_DECREF(urls);
             return -1;
         }
@@ -683,15 +866,15 @@ static int onclick(Obs *o, const Attrs *as, PyObject *tag)
     return 0;
 }
 
-static const char *const A_EXTRA[] = {"target", "alt", "title", "rel", "hreflang", "type", 0};
-static const char *const AREA_EXTRA[] = {"rel", 0};
-static const char *const FORM_EXTRA[] = {"target", "method", 0};
-static const char *const IMG_EXTRA[] = {"alt", "title", 0};
-static const char *const LINK_EXTRA[] = {"rel", "type", 0};
-static const char *const SCRIPT_EXTRA[] = {"type", 0};
-static const char *const INPUT_BASIC[] = {"src", "formaction", 0};
-static const char *const LONGDESC[] = {"longdesc", 0};
-static const char *const META_ATTRS[] = {"name", "rel", "content", "http-equiv", "property", 0};
+static const uint8_t A_EXTRA[] = {AT_TARGET, AT_ALT, AT_TITLE, AT_REL, AT_HREFLANG, AT_TYPE, 0};
+static const uint8_t AREA_EXTRA[] = {AT_REL, 0};
+static const uint8_t FORM_EXTRA[] = {AT_TARGET, AT_METHOD, 0};
+static const uint8_t IMG_EXTRA[] = {AT_ALT, AT_TITLE, 0};
+static const uint8_t LINK_EXTRA[] = {AT_REL, AT_TYPE, 0};
+static const uint8_t SCRIPT_EXTRA[] = {AT_TYPE, 0};
+static const uint8_t INPUT_BASIC[] = {AT_SRC, AT_FORMACTION, 0};
+static const uint8_t LONGDESC[] = {AT_LONGDESC, 0};
+static const uint8_t META_ATTRS[] = {AT_NAME, AT_REL, AT_CONTENT, AT_HTTP_EQUIV, AT_PROPERTY, 0};
 
 static int push_anchor(Obs *o, PyObject *link)
 {
@@ -748,7 +931,7 @@ static int x_meta(Obs *o, const Attrs *as)
     for (int i = 0; i < 5; i++) {
         if (values[i] == NULL)
             continue;
-        if (PyDict_SetItemString(d, META_ATTRS[i], values[i]) < 0) {
+        if (PyDict_SetItem(d, ATTR_NAMES[META_ATTRS[i]].py, values[i]) < 0) {
             Py_DECREF(d);
             goto done;
         }
@@ -765,43 +948,44 @@ done:
    TAGS until a global attribute needs it (made from ``upper``). */
 static int extract(Obs *o, const TagInfo *info, lxb_node *el, const char *upper, size_t upper_len, PyObject *name)
 {
-    Attrs *asp = &o->attrs;
-    if (read_attrs(el, asp) < 0)
-        return -1;
-    const Attrs as = *asp;
     int extractor = info ? info->extractor : X_NONE;
-    if (as.n == 0 && extractor != X_A)
+    const Attrs *as = &o->attrs;
+    if (read_attrs(el, &o->attrs, extractor != X_NONE) < 0)
+        return -1;
+    if (as->n == 0 && extractor != X_A)
         return 0;
     PyObject *own_name = NULL;
-    for (int i = 0; i < as.n; i++) {
-        const Attr *a = &as.a[i];
-        static const char *const globals[] = {"background", "data-href", "data-uri"};
+    static const uint8_t globals[] = {AT_BACKGROUND, AT_DATA_HREF, AT_DATA_URI};
+    for (int i = 0; i < as->n; i++) {
+        const Attr *a = &as->a[i];
+        if (a->name_len < 8 || a->name_len > 10) /* the lengths of the three names */
+            continue;
         for (int g = 0; g < 3; g++) {
-            size_t len = strlen(globals[g]);
-            if (a->name_len != len || strncasecmp((const char *)a->name, globals[g], len) != 0)
+            const AttrName *gn = &ATTR_NAMES[globals[g]];
+            if (a->name_len != gn->len || strncasecmp((const char *)a->name, gn->name, gn->len) != 0)
                 continue;
             /* dict semantics: the first occurrence's position, the last occurrence's value */
             bool earlier = false;
             for (int j = 0; j < i; j++)
-                if (as.a[j].name_len == a->name_len && memcmp(as.a[j].name, a->name, a->name_len) == 0)
+                if (as->a[j].name_len == a->name_len && memcmp(as->a[j].name, a->name, a->name_len) == 0)
                     earlier = true;
             if (earlier)
                 break;
             const Attr *last = a;
-            for (int j = as.n - 1; j > i; j--)
-                if (as.a[j].name_len == a->name_len && memcmp(as.a[j].name, a->name, a->name_len) == 0) {
-                    last = &as.a[j];
+            for (int j = as->n - 1; j > i; j--)
+                if (as->a[j].name_len == a->name_len && memcmp(as->a[j].name, a->name, a->name_len) == 0) {
+                    last = &as->a[j];
                     break;
                 }
             if (last->value == NULL)
                 break;
-            if (name == NULL) {
+            if (info == NULL && name == NULL) {
                 own_name = PyUnicode_DecodeUTF8(upper, (Py_ssize_t)upper_len, "replace");
                 if (own_name == NULL)
                     return -1;
                 name = own_name;
             }
-            if (add_link(o, new_link(path_of(name, globals[g]), k_url, url_value(last))) < 0) {
+            if (add_link(o, new_link(path_of(info, name, globals[g]), k_url, url_value(last))) < 0) {
                 Py_XDECREF(own_name);
                 return -1;
             }
@@ -809,43 +993,40 @@ static int extract(Obs *o, const TagInfo *info, lxb_node *el, const char *upper,
         }
     }
     Py_XDECREF(own_name);
-    if (info == NULL)
-        return 0;
-    name = info->pyname;
     PyObject *link;
     switch (extractor) {
     case X_NONE:
         return 0;
     case X_A:
-        link = url_with(&as, name, "href", A_EXTRA);
+        link = url_with(as, info, AT_HREF, A_EXTRA);
         if (link == NULL && PyErr_Occurred())
             return -1;
         return push_anchor(o, link);
     case X_AREA:
-        link = url_with(&as, name, "href", AREA_EXTRA);
+        link = url_with(as, info, AT_HREF, AREA_EXTRA);
         break;
     case X_FORM:
-        link = url_with(&as, name, "action", FORM_EXTRA);
+        link = url_with(as, info, AT_ACTION, FORM_EXTRA);
         break;
     case X_IMG:
-        link = url_with(&as, name, "src", IMG_EXTRA);
+        link = url_with(as, info, AT_SRC, IMG_EXTRA);
         if (link == NULL && PyErr_Occurred())
             return -1;
         if (link != NULL && add_link(o, link) < 0)
             return -1;
-        return attr_get(&as, "longdesc") ? basic(o, &as, name, LONGDESC) : 0;
+        return attr_get(as, AT_LONGDESC) ? basic(o, as, info, LONGDESC) : 0;
     case X_BASE: {
-        const Attr *h = attr_value(&as, "href");
+        const Attr *h = attr_value(as, AT_HREF);
         return h ? set_head_value(o, k_base, decoded(h), false) : 0;
     }
     case X_HTML:
         for (int i = 0; i < 2; i++) {
-            const char *an = i ? "xml:lang" : "lang";
-            const Attr *a = attr_value(&as, an);
+            int an = i ? AT_XML_LANG : AT_LANG;
+            const Attr *a = attr_value(as, an);
             if (a == NULL)
                 continue;
             PyObject *d = PyDict_New();
-            PyObject *n = PyUnicode_FromFormat("HTML@/%s", an);
+            PyObject *n = path_of(info, NULL, an); /* "HTML@/lang" */
             PyObject *v = decoded(a);
             if (d == NULL || n == NULL || v == NULL || PyDict_SetItem(d, k_name, n) < 0 ||
                 PyDict_SetItem(d, k_content, v) < 0) {
@@ -861,25 +1042,25 @@ static int extract(Obs *o, const TagInfo *info, lxb_node *el, const char *upper,
         }
         return 0;
     case X_INPUT:
-        if (basic(o, &as, name, INPUT_BASIC) < 0)
+        if (basic(o, as, info, INPUT_BASIC) < 0)
             return -1;
-        return onclick(o, &as, name);
+        return onclick(o, as, info);
     case X_DIV:
-        return onclick(o, &as, name);
+        return onclick(o, as, info);
     case X_LINK:
-        link = url_with(&as, name, "href", LINK_EXTRA);
+        link = url_with(as, info, AT_HREF, LINK_EXTRA);
         if (link == NULL)
             return PyErr_Occurred() ? -1 : 0;
         return head_list_append(o, k_link, link);
     case X_SCRIPT:
-        link = url_with(&as, name, "src", SCRIPT_EXTRA);
+        link = url_with(as, info, AT_SRC, SCRIPT_EXTRA);
         if (link == NULL)
             return PyErr_Occurred() ? -1 : 0;
         return head_list_append(o, k_scripts, link);
     case X_META:
-        return x_meta(o, &as);
+        return x_meta(o, as);
     case X_BASIC:
-        return basic(o, &as, name, info->basic);
+        return basic(o, as, info, info->basic);
     default:
         return 0;
     }
@@ -917,42 +1098,131 @@ static int read_text(Obs *o, const unsigned char *data, size_t len)
     return 0;
 }
 
-static int on_text(Obs *o, lxb_doc *doc, lxb_node *node)
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* eight bytes to eight code points (SSE2 where there is, as on every x86-64: two stores instead
+   of eight) */
+static inline void widen8(Py_UCS4 *out, const unsigned char *in)
 {
-    size_t len = 0;
-    unsigned char *data = lx_text_content(node, &len);
-    if (data == NULL)
-        return 0;
-    int r = len ? read_text(o, data, len) : 0;
-    lx_destroy_text(doc, data);
-    if (r < 0 || len == 0)
-        return r;
-    Py_UCS4 *t = o->scratch.d;
-    Py_ssize_t n = o->scratch.n;
-    if (!o->in_pre) {
-        /* controls and U+00A0 become spaces, then a run of whitespace keeps its first character */
-        Py_ssize_t w = 0;
-        bool prev_ws = false;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_UCS4 c = t[i];
-            if (c < 0x20 || c == 0x7F || c == 0xA0)
-                c = ' ';
-            bool ws = is_ws(c);
-            if (ws && prev_ws)
-                continue;
-            prev_ws = ws;
-            t[w++] = c;
+#ifdef __SSE2__
+    __m128i zero = _mm_setzero_si128();
+    __m128i b = _mm_loadl_epi64((const __m128i *)in);
+    __m128i h = _mm_unpacklo_epi8(b, zero);
+    _mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi16(h, zero));
+    _mm_storeu_si128((__m128i *)(out + 4), _mm_unpackhi_epi16(h, zero));
+#else
+    for (int k = 0; k < 8; k++)
+        out[k] = in[k];
+#endif
+}
+
+/* Normalise an all-ASCII text node straight from lexbor's bytes into o->parts, as the general
+   path below would (there, is_ws of an ASCII character is c == ' '). Returns the number of
+   characters appended, or -1 with parts unchanged when the text is not all ASCII. Most text
+   nodes are ASCII: this saves a copy into scratch and a second pass. */
+static Py_ssize_t text_ascii(Obs *o, const unsigned char *data, size_t len)
+{
+    UBuf *p = &o->parts;
+    Py_UCS4 *out = p->d + p->n; /* room for len reserved by the caller */
+    Py_ssize_t w = 0;
+    if (o->in_pre) {
+        for (size_t i = 0; i < len; i++) {
+            if (data[i] >= 0x80)
+                return -1;
+            out[i] = data[i];
         }
-        n = w;
-        if (n && is_ws(t[0]) && (o->parts.n == 0 || is_java_ws(ubuf_last(&o->parts)))) {
-            t++;
-            n--;
+        return (Py_ssize_t)len;
+    }
+    /* a leading whitespace run is dropped after an empty or whitespace-ended text: the run
+       keeps its first character, which is then dropped, so skip the whole run */
+    bool prev_ws = p->n == 0 || is_java_ws(ubuf_last(p));
+    size_t i = 0;
+    while (i < len) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* Eight bytes at a time while they need no change: printable ASCII (0x20-0x7E) without
+           two spaces in a row, nor a space after whitespace. Running text is mostly that, words
+           and single spaces; the eight bytes of a chunk that is not go one by one below. */
+        if (i + 8 <= len) {
+            uint64_t v;
+            memcpy(&v, data + i, 8);
+            /* no byte >= 0x7F (adding 1 sets its high bit) nor < 0x20 (subtracting 0x20 borrows
+               into the high bit of the lowest such byte) */
+            bool printable = (((v | (v + ONES * 0x01)) | (v - ONES * 0x20)) & HIGHS) == 0;
+            uint64_t x = v ^ (ONES * ' ');                           /* spaces: its zero bytes */
+            uint64_t sp = ~(((x & ~HIGHS) + ~HIGHS) | x | ~HIGHS); /* their high bits, exactly */
+            if (printable && (sp & (sp << 8)) == 0 && !(prev_ws && (sp & 0x80))) {
+                widen8(out + w, data + i);
+                w += 8;
+                prev_ws = data[i + 7] == ' ';
+                i += 8;
+                continue;
+            }
+        }
+#endif
+        size_t end = i + 8 < len ? i + 8 : len;
+        for (; i < end; i++) {
+            unsigned char c = data[i];
+            if (c >= 0x80)
+                return -1;
+            if (c <= 0x20 || c == 0x7F) { /* controls become spaces; a run keeps its first */
+                if (prev_ws)
+                    continue;
+                prev_ws = true;
+                c = ' ';
+            } else
+                prev_ws = false;
+            out[w++] = c;
         }
     }
-    if (ubuf_append(&o->parts, t, n) < 0)
+    return w;
+}
+
+static int on_text(Obs *o, lxb_node *node)
+{
+    size_t len = 0;
+    /* a copy of the node's text (lexbor exports no in-place accessor), made in the document's
+       text arena, which lx_doc_destroy frees whole: not given back one by one */
+    unsigned char *data = lx_text_content(node, &len);
+    if (data == NULL || len == 0)
+        return 0;
+    if (ubuf_reserve(&o->parts, (Py_ssize_t)len) < 0)
         return -1;
+    Py_ssize_t n = text_ascii(o, data, len);
+    Py_UCS4 *t;
+    if (n >= 0) {
+        t = o->parts.d + o->parts.n;
+        o->parts.n += n;
+    } else {
+        if (read_text(o, data, len) < 0)
+            return -1;
+        t = o->scratch.d;
+        n = o->scratch.n;
+        if (!o->in_pre) {
+            /* controls and U+00A0 become spaces, then a run of whitespace keeps its first character */
+            Py_ssize_t w = 0;
+            bool prev_ws = false;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                Py_UCS4 c = t[i];
+                if (c < 0x20 || c == 0x7F || c == 0xA0)
+                    c = ' ';
+                bool ws = is_ws(c);
+                if (ws && prev_ws)
+                    continue;
+                prev_ws = ws;
+                t[w++] = c;
+            }
+            n = w;
+            if (n && is_ws(t[0]) && (o->parts.n == 0 || is_java_ws(ubuf_last(&o->parts)))) {
+                t++;
+                n--;
+            }
+        }
+        if (ubuf_append(&o->parts, t, n) < 0)
+            return -1;
+    }
     if (o->n_anchors || o->in_title)
-        return text_extra(o, t, n);
+        return text_extra(o, t, n); /* t stays valid: text_extra does not grow parts */
     return 0;
 }
 
@@ -1030,7 +1300,7 @@ static int tag_of(lxb_node *el, char *key, size_t *key_len, const TagInfo **info
         *key_len = (size_t)ulen;
         Py_DECREF(u);
     }
-    *info = bsearch(key, TAGS, NTAGS, sizeof(TagInfo), tag_cmp);
+    *info = tag_lookup(key, *key_len);
     return 0;
 }
 
@@ -1097,7 +1367,7 @@ static int walk(Obs *o, lxb_doc *doc, lxb_node *root)
     for (;;) {
         int type = lx_type(node);
         if (type == NODE_TEXT) {
-            if (on_text(o, doc, node) < 0)
+            if (on_text(o, node) < 0)
                 goto done;
         } else if (type == NODE_ELEMENT) {
             const TagInfo *info;
@@ -1276,6 +1546,7 @@ static PyObject *mod_bind(PyObject *self, PyObject *args)
             return NULL;
         }
     }
+    tag_index_init();
     bound = true;
     Py_RETURN_NONE;
 }
@@ -1311,6 +1582,9 @@ PyMODINIT_FUNC PyInit__lexborwalk(void)
     KEY(k_scripts, "Scripts");
     KEY(k_name, "name");
     KEY(k_content, "content");
+    for (int id = 1; id < N_AT; id++)
+        KEY(ATTR_NAMES[id].py, ATTR_NAMES[id].name);
 #undef KEY
+    at_index_init();
     return PyModule_Create(&module);
 }
