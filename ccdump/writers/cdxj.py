@@ -43,6 +43,75 @@ from ccdump.writers.warcreader import read_warc
 
 _UNSAFE_KEY = re.compile(r"[\x00-\x20\x7f]")
 
+# -- SURT keys ---------------------------------------------------------------------------------------
+# ``surt.surt`` parses every URL into a ``handyurl`` and runs two canonicalisers over bytes: ~55 % of
+# the CDXJ writer's time. Most crawled URLs are plain — ``http(s)://host[:port]/path[?query]``, ASCII,
+# no escapes, no dot segments, no session ids — and for those every canonicalisation step is either a
+# no-op or a lower-casing/reordering that is done here directly. Anything else goes to ``surt.surt``;
+# ``tests/writers/test_cdxj_fast.py`` checks both agree on generated and real URLs.
+
+# path and query: printable ASCII without ``%`` (no unescaping, nothing to re-escape), ``#`` (the
+# fragment) and, in the path, ``?``; host: letters, digits, ``-``, ``_`` in non-empty dot-separated
+# labels (no ``..``/edge dots to squeeze, no userinfo, no IPv6); port: 1-5 digits, no leading zero.
+# The fragment is dropped by the canonicaliser whatever it holds.
+_PLAIN_URL = re.compile(
+    r"(https?)://([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)(?::([1-9][0-9]{0,4}))?"
+    r"((?:/[\x21\x22\x24\x26-\x3e\x40-\x7e]*)?)(?:\?([\x21\x22\x24\x26-\x7e]*))?(?:#.*)?\Z",
+    re.DOTALL,
+)
+_WWW = re.compile(r"www\d*\.", re.ASCII)  # IAURLCanonicalizer.massageHost
+_DEFAULT_PORT = {"http": 80, "https": 443}
+# substrings without which no session-id pattern of the canonicaliser can match (lower case)
+_QUERY_SESSION_HINTS = ("sid=", "sessionid", "cfid=")
+
+
+def _plain_surt(url: str) -> str | None:
+    """``surt.surt(url)`` for a plain URL (see ``_PLAIN_URL``); None: not plain, ask ``surt.surt``."""
+    if not url.isascii():
+        return None
+    m = _PLAIN_URL.match(url)
+    if m is None:
+        return None
+    scheme, host, port, path, query = m.groups()
+    if host[-1].isdigit():  # maybe an IP address in one of the forms the canonicaliser rewrites
+        return None
+    if "//" in path or "/." in path:  # empty or dot segments: normalizePath would change them
+        return None
+    path = path.lower() or "/"
+    if ".aspx" in path:  # path session ids (stripPathSessionID)
+        return None
+    if len(path) > 1 and path[-1] == "/":
+        path = path[:-1]
+    host = host.lower()
+    www = _WWW.match(host)
+    if www is not None:
+        host = host[www.end() :]
+    key = ",".join(reversed(host.split(".")))
+    if port is not None:
+        number = int(port)
+        if number > 65535:  # urllib rejects it: surt.surt raises
+            return None
+        if number != _DEFAULT_PORT[scheme]:
+            key += ":" + port
+    key += ")" + path
+    if query:
+        query = _plain_query(query)
+        if query is None:
+            return None
+        key += "?" + query
+    return key
+
+
+def _plain_query(query: str) -> str | None:
+    """Lower-cased query with its ``&``-separated arguments sorted, as ``alphaReorderQuery`` does."""
+    query = query.lower()
+    if any(hint in query for hint in _QUERY_SESSION_HINTS):
+        return None
+    if len(query) <= 1 or "&" not in query:
+        return query
+    args = sorted(tuple(arg.split("=", 1)) for arg in query.split("&"))
+    return "&".join("=".join(arg) for arg in args)
+
 
 def surt_key(url: str) -> str:
     """SURT key as Common Crawl's ``WaybackURLKeyMaker(surtMode=true)`` makes it.
@@ -50,6 +119,9 @@ def surt_key(url: str) -> str:
     >>> surt_key("https://an.wikipedia.org/wiki/Escopete")
     'org,wikipedia,an)/wiki/escopete'
     """
+    key = _plain_surt(url)
+    if key is not None:
+        return key  # printable ASCII, nothing to escape
     try:
         key = surt.surt(url)
     except Exception:  # surt raises assorted errors on junk URLs; keep the URL itself as key
@@ -74,8 +146,18 @@ def clean_mime(value: str | None) -> str:
     return value or "unk"
 
 
+# ``yyyy-MM-ddTHH:mm:ss[.fff]Z`` with a 4-digit year >= 1000 and an hour below 24: whether or not
+# the date then parses, timestamp14 gives its first 14 digits (a parsed date is formatted back to
+# the same digits: no time zone shift, no roll-over; one that does not parse falls back to them)
+_PLAIN_DATE = re.compile(r"([1-9]\d\d\d)-(\d\d)-(\d\d)T([01]\d|2[0-3]):(\d\d):(\d\d)(?:\.\d+)?Z\Z", re.ASCII)
+
+
 def timestamp14(warc_date: str | None) -> str:
     """``WARC-Date`` as ``yyyyMMddHHmmss`` (UTC)."""
+    if warc_date is not None:
+        m = _PLAIN_DATE.match(warc_date)
+        if m is not None:
+            return "".join(m.groups())  # skips datetime parsing and strftime
     parsed = parse_warc_date(warc_date or "")
     if parsed is not None:
         return parsed.strftime("%Y%m%d%H%M%S")
@@ -83,64 +165,78 @@ def timestamp14(warc_date: str | None) -> str:
     return (digits + "0" * 14)[:14]
 
 
+# -- JSON ----------------------------------------------------------------------------------------------
+# The line's JSON is what ``_ENCODER.encode(dict)`` writes: ``{"key": value, …}`` with ``", "``/``": "``
+# separators and ASCII-only strings. It is assembled from the encoder's own string escaper instead of
+# building a dict per line and having the encoder walk it (costlier than the escaping); values that are
+# not strings (callers may put anything in ``WarcRecord.charset``) go through the encoder itself.
+
+_ENCODER = json.JSONEncoder(separators=(", ", ": "))  # ASCII-only, as WarcCdxWriter writes it
+_json_str = json.encoder.encode_basestring_ascii
+
+
+def _member(key: str, value: object) -> str:
+    """``"key": value`` of the CDXJ JSON; ``key`` is a plain ASCII name."""
+    text = _json_str(value) if isinstance(value, str) else _ENCODER.encode(value)
+    return f'"{key}": {text}'
+
+
 @dataclass(slots=True)
 class _Pending:
     key: str
     timestamp: str
-    head: list[tuple[str, str]]  # url … filename
-    tail: list[tuple[str, str]]  # truncated, redirect
+    head: str  # JSON members url … filename, joined by ", "
+    tail: str  # ", " + JSON members truncated, redirect, or ""
     record_id: str | None
     target_uri: str | None
     charset: str | None
     languages: str | None
 
     def line(self) -> str:
-        data = dict(self.head)
+        middle = ""
         if self.charset is not None:
-            data["charset"] = self.charset
+            middle = ", " + _member("charset", self.charset)
         if self.languages is not None:
-            data["languages"] = self.languages
-        data.update(self.tail)
-        return f"{self.key} {self.timestamp} {_ENCODER.encode(data)}"
-
-
-_ENCODER = json.JSONEncoder(separators=(", ", ": "))  # ASCII-only, as WarcCdxWriter writes it
+            middle += ", " + _member("languages", self.languages)
+        return f"{self.key} {self.timestamp} {{{self.head}{middle}{self.tail}}}"
 
 
 def _entry(rec: WarcRecord, filename: str) -> _Pending:
     url = rec.target_uri or ""
     view = response_view(rec)
     revisit = rec.type == "revisit"
-    head: list[tuple[str, str]] = [("url", url)]
+    head = [_member("url", url)]
     if revisit:
-        head.append(("mime", "warc/revisit"))
+        head.append('"mime": "warc/revisit"')
     else:
-        head.append(("mime", clean_mime(view.header("Content-Type"))))
+        head.append(_member("mime", clean_mime(view.header("Content-Type"))))
         detected = rec.get("WARC-Identified-Payload-Type")
         if detected is not None:
-            head.append(("mime-detected", detected))
+            head.append(_member("mime-detected", detected))
     code = view.status.status
-    head.append(("status", str(code) if code else "-"))
+    head.append(f'"status": "{code}"' if code else '"status": "-"')
     digest = rec.get("WARC-Payload-Digest") or rec.payload_digest
     if digest is None and not revisit:
         raw = hashlib.sha1(rec.block[view.entity_start : view.entity_end]).digest()
         digest = base64.b32encode(raw).decode("ascii")
     if digest is not None:
-        head.append(("digest", digest[5:] if digest.startswith("sha1:") else digest))
-    head += [("length", str(rec.length)), ("offset", str(rec.offset)), ("filename", filename)]
-    tail: list[tuple[str, str]] = []
+        head.append(_member("digest", digest[5:] if digest.startswith("sha1:") else digest))
+    head.append(_member("length", str(rec.length)))
+    head.append(_member("offset", str(rec.offset)))
+    head.append(_member("filename", filename))
+    tail = ""
     truncated = rec.get("WARC-Truncated")
     if truncated is not None:
-        tail.append(("truncated", truncated))
+        tail = ", " + _member("truncated", truncated)
     if 300 <= code < 400 and code != 304:
         location = view.header("Location")
         if location:
             with contextlib.suppress(ValueError):
-                tail.append(("redirect", urljoin(url, location.strip())))
+                tail += ", " + _member("redirect", urljoin(url, location.strip()))
     return _Pending(
         surt_key(url),
         timestamp14(rec.date),
-        head,
+        ", ".join(head),
         tail,
         rec.record_id,
         rec.target_uri,
@@ -265,19 +361,39 @@ class CdxjWriter:
             self.abort()
 
 
+#: bytes of lines gathered before they go to the (gzip) file: a ``GzipFile.write`` per line costs
+#: more than compressing the line; deflate's output does not depend on how its input is cut
+_FLUSH_BYTES = 1 << 20
+
+
 class _AtomicText:
     """Lines to a temporary file (gzip for ``.gz``), renamed to ``path`` on close."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, flush_bytes: int = _FLUSH_BYTES) -> None:
         self.path = path
         self.tmp, self.raw = open_temporary(path)
         self.f = gzip.GzipFile(fileobj=self.raw, mode="wb", mtime=0) if path.endswith(".gz") else self.raw
+        self.flush_bytes = flush_bytes
+        self._lines: list[bytes] = []
+        self._buffered = 0
 
     def write(self, line: str) -> None:
-        self.f.write(line.encode("utf-8") + b"\n")
+        data = line.encode("utf-8")  # here, so a line that cannot be encoded fails where it is given
+        self._lines.append(data)
+        self._buffered += len(data)
+        if self._buffered >= self.flush_bytes:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._lines:
+            self._lines.append(b"")
+            self.f.write(b"\n".join(self._lines))
+            self._lines = []
+            self._buffered = 0
 
     def close(self) -> int:
         try:
+            self._flush()
             if self.f is not self.raw:
                 self.f.close()
             size = self.raw.tell()

@@ -20,6 +20,7 @@ or gzip coding are decoded before extraction.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from ccdump.writers.derived import (
@@ -39,6 +40,32 @@ from ccdump.writers.warcreader import read_warc
 #: warcinfo fields copied into the WET's warcinfo, in this order
 COPIED_WARCINFO_FIELDS = ("robots", "isPartOf", "operator", "description", "publisher")
 
+# A WARC-Date already in the form the conversion record gets (``yyyy-MM-ddTHH:mm:ssZ``, year >= 1000,
+# fields in range but for the day): parsing and formatting it again gives it back unchanged, and a
+# day the calendar lacks does not parse, so the date is copied as it is all the same.
+_PLAIN_WARC_DATE = re.compile(
+    r"[1-9]\d\d\d-(?:0[1-9]|1[0-2])-[0-3]\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ\Z", re.ASCII
+)
+
+
+def conversion_date(date: str) -> str:
+    """The conversion record's ``WARC-Date`` for the response's: normalised to UTC seconds when it
+    parses, else as it is (Common Crawl's generator would fail on the file)."""
+    if _PLAIN_WARC_DATE.match(date):
+        return date  # the common case, without a datetime round trip
+    parsed = parse_warc_date(date)
+    return warc_date(parsed) if parsed is not None else date
+
+
+def random_record_id() -> str:
+    """``<urn:uuid:…>`` with a random version 4 UUID, as :func:`~ccdump.writers.derived.new_record_id`
+    makes them, without building a :class:`uuid.UUID` (half the cost; one id per page)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"<urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}>"
+
 
 class WetWriter(DerivedWriter):
     """Write a WET file for one WARC file: ``add()`` every record of the WARC in order.
@@ -52,6 +79,7 @@ class WetWriter(DerivedWriter):
     def __init__(
         self, path: str | os.PathLike[str], warc_filename: str, *, html_only: bool = True, **kw: Any
     ) -> None:
+        kw.setdefault("make_id", random_record_id)
         super().__init__(path, warc_filename, **kw)
         self.html_only = html_only
         self._started = False
@@ -97,12 +125,11 @@ class WetWriter(DerivedWriter):
         target, date, record_id = rec.target_uri, rec.date, rec.record_id
         if target is None or date is None or record_id is None:
             return
-        parsed = parse_warc_date(date)
         block = text.encode("utf-8", "replace")
         fields = [
             ("WARC-Type", "conversion"),
             ("WARC-Target-URI", target),
-            ("WARC-Date", warc_date(parsed) if parsed is not None else date),
+            ("WARC-Date", conversion_date(date)),
             ("WARC-Record-ID", self.make_id()),
             ("WARC-Refers-To", record_id),
             ("WARC-Block-Digest", sha1_base32(block)),
