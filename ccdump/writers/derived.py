@@ -8,8 +8,8 @@ The clock and the record-id factory are injectable so tests can compare bytes.
 
 from __future__ import annotations
 
+import math
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,13 +30,32 @@ def utcnow() -> datetime:
 
 
 def new_record_id() -> str:
-    """``<urn:uuid:…>`` with a random (version 4) UUID, as the generator makes them."""
-    return f"<urn:uuid:{uuid.uuid4()}>"
+    """``<urn:uuid:…>`` with a random (version 4) UUID, as the generator makes them.
+
+    Made from ``os.urandom`` directly, as :func:`uuid.uuid4` does, without the :class:`uuid.UUID`
+    object (half the cost; three or four ids a page). Fresh randomness on every call, so forked
+    processes never repeat ids.
+    """
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"<urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}>"
 
 
 def warc_date(when: datetime) -> str:
     """``yyyy-MM-dd'T'HH:mm:ss'Z'`` in UTC (``DateUtils.getLog14Date``)."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    global _last_warc_date
+    try:
+        second = math.floor(when.timestamp())
+    except (OverflowError, ValueError, OSError):  # years near 1 or 9999: no memo
+        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if _last_warc_date[0] != second:  # each WAT record is dated now: the same second, mostly
+        _last_warc_date = (second, when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return _last_warc_date[1]
+
+
+_last_warc_date: tuple[float, str] = (float("nan"), "")
 
 
 def rfc1123(when: datetime) -> str:

@@ -54,17 +54,12 @@ def conversion_date(date: str) -> str:
     if _PLAIN_WARC_DATE.match(date):
         return date  # the common case, without a datetime round trip
     parsed = parse_warc_date(date)
-    return warc_date(parsed) if parsed is not None else date
-
-
-def random_record_id() -> str:
-    """``<urn:uuid:…>`` with a random version 4 UUID, as :func:`~ccdump.writers.derived.new_record_id`
-    makes them, without building a :class:`uuid.UUID` (half the cost; one id per page)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
-    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"<urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}>"
+    if parsed is None:
+        return date
+    try:
+        return warc_date(parsed)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+02:00: no UTC year to write
+        return date
 
 
 class WetWriter(DerivedWriter):
@@ -79,7 +74,6 @@ class WetWriter(DerivedWriter):
     def __init__(
         self, path: str | os.PathLike[str], warc_filename: str, *, html_only: bool = True, **kw: Any
     ) -> None:
-        kw.setdefault("make_id", random_record_id)
         super().__init__(path, warc_filename, **kw)
         self.html_only = html_only
         self._started = False
