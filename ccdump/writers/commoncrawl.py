@@ -7,20 +7,27 @@ of the columnar index under ``DIR/crawl=<name>/subset=warc/``. ``-publish URL -p
 registers each finished WAT file with a job tracker, so CPU workers can start on it at once.
 
 The derived writers cost about as much CPU as the WARC itself (HTML parsing, WAT JSON, the gzip of
-WAT and WET), all of it in Python or under the GIL. :func:`derived_listeners` therefore returns one
+WAT and WET), most of it under the GIL. :func:`derived_listeners` therefore returns one
 :class:`DerivedListeners`, which runs them in a helper process (:func:`serve_derived`) fed through
-a pipe: the WARC writer hands over each record and goes on; while the pipe is full it extracts the
-HTML of the queued pages itself (sent along with the record), and it waits only beyond a few dozen
-queued records, so memory stays flat; the files written are the same. ``-D
-ccdump.derived.parallel=auto|true|false`` (default auto: with more than one core, once
+a pipe: the WARC writer hands over each record and goes on. While the pipe is full (the helper is
+behind), this process does the helper's costliest work for queued records itself and sends the
+result along: a record's whole WAT record, compressed (:func:`~ccdump.writers.wat.prepare_wat_member`:
+WAT records are pure functions of their WARC record), or without a WAT the page's HTML extract. It
+waits only beyond a few dozen queued records, so memory stays flat; the files written are the same.
+``-D ccdump.derived.parallel=auto|true|false`` (default auto: with more than one core, once
 ``HELPER_AFTER_BYTES`` of records came, so that a small run does not pay for a process start);
 ``false`` keeps them in this process — set it when worker processes already share all cores, as
-for ``ccdump.warc.parallel``. The same process also does the WARC writer's compression instead of a
-:class:`~ccdump.writers.warc.GzipHelper` of its own (:meth:`DerivedListeners.gzip_helper`): the
-writer compresses a capture itself whenever that process is behind, so the two processes share
-all the work, where three (reader, gzip helper, derived helper) on two cores lost ~15 % to
-contention (with more cores, each keeps its own process). An error in the helper is raised in this process, by the writer's next record or by
-``close()``; ``abort()`` (or this process ending) makes the helper drop its unfinished files.
+for ``ccdump.warc.parallel``.
+
+On up to ``SHARE_GZIP_CPUS`` cores the WARC writer starts no :class:`~ccdump.writers.warc.GzipHelper`
+of its own beside this helper (three busy processes on two cores lost ~15 % to contention)
+(:meth:`DerivedListeners.gzip_helper`): with a WAT it compresses in its own process, and the two
+processes share the work through the WAT records as above; without one (WET/CDXJ only: little work
+in the helper), the helper also does the WARC's compression, the writer doing a capture itself
+whenever the helper is behind. With more cores, each keeps its own process.
+
+An error in the helper is raised in this process, by the writer's next record or by ``close()``;
+``abort()`` (or this process ending) makes the helper drop its unfinished files.
 """
 
 from __future__ import annotations
