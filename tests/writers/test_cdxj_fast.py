@@ -213,7 +213,7 @@ def _check(url: str) -> bool:
 def test_plain_surt_equals_surt_on_generated_urls():
     taken: list[bool] = []
 
-    @settings(max_examples=5000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
     @given(_URLS)
     @example("https://an.wikipedia.org/wiki/Escopete")
     @example("http://www.Example.com:8080/A/b/?b=2&a=1&c")
@@ -295,7 +295,7 @@ def _general_timestamp14(value: str | None) -> str:
 _TWO = st.integers(0, 99).map("{:02d}".format)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(
     st.builds(
         lambda y, mo, d, t, h, mi, s, frac, z: f"{y}-{mo}-{d}{t}{h}:{mi}:{s}{frac}{z}",

@@ -28,7 +28,7 @@ def _general_conversion_date(date: str) -> str:
 _TWO = st.integers(0, 99).map("{:02d}".format)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(
     st.builds(
         lambda y, mo, d, t, h, mi, s, frac, z: f"{y}-{mo}-{d}{t}{h}:{mi}:{s}{frac}{z}",
