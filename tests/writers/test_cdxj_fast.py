@@ -24,6 +24,7 @@ from ccdump.writers.derived import parse_warc_date
 from ccdump.writers.warcreader import read_warc
 from tests.conftest import conformance_oracles
 from tests.writers.conftest import REF_NAME
+from tests.writers.date_strategies import warc_date_like
 
 # -- URLs ------------------------------------------------------------------------------------------
 
@@ -292,24 +293,8 @@ def _general_timestamp14(value: str | None) -> str:
     return (digits + "0" * 14)[:14]
 
 
-_TWO = st.integers(0, 99).map("{:02d}".format)
-
-
 @settings(max_examples=800, deadline=None)
-@given(
-    st.builds(
-        lambda y, mo, d, t, h, mi, s, frac, z: f"{y}-{mo}-{d}{t}{h}:{mi}:{s}{frac}{z}",
-        st.integers(0, 9999).map("{:04d}".format),
-        _TWO,
-        _TWO,
-        st.sampled_from(["T", " ", "t"]),
-        _TWO,
-        _TWO,
-        _TWO,
-        st.sampled_from(["", ".5", ".123", ".1234567", "."]),
-        st.sampled_from(["Z", "", "+00:00", "+02:00", "Z ", "z"]),
-    )
-)
+@given(warc_date_like(["", ".5", ".123", ".1234567", "."], ["Z", "", "+00:00", "+02:00", "Z ", "z"]))
 @example("2024-05-18T01:58:10Z")
 @example("2024-02-30T24:00:00Z")
 @example("0999-05-18T01:58:10Z")

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from ccdump.writers.derived import new_record_id, parse_warc_date, warc_date
 from ccdump.writers.wet import WetWriter, conversion_date
+from tests.writers.date_strategies import warc_date_like
 
 
 def _general_conversion_date(date: str) -> str:
@@ -25,24 +26,8 @@ def _general_conversion_date(date: str) -> str:
         return date
 
 
-_TWO = st.integers(0, 99).map("{:02d}".format)
-
-
 @settings(max_examples=1000, deadline=None)
-@given(
-    st.builds(
-        lambda y, mo, d, t, h, mi, s, frac, z: f"{y}-{mo}-{d}{t}{h}:{mi}:{s}{frac}{z}",
-        st.integers(0, 9999).map("{:04d}".format),
-        _TWO,
-        _TWO,
-        st.sampled_from(["T", " ", "t"]),
-        _TWO,
-        _TWO,
-        _TWO,
-        st.sampled_from(["", "", "", ".5", ".123456", "."]),
-        st.sampled_from(["Z", "Z", "Z", "", "+00:00", "+02:00", "-05:30", "Z ", "z", "Z\n"]),
-    )
-)
+@given(warc_date_like(["", "", "", ".5", ".123456", "."], ["Z", "Z", "Z", "", "+00:00", "+02:00", "-05:30", "Z ", "z", "Z\n"]))
 @example("2024-05-18T01:58:10Z")
 @example("2024-02-29T23:59:59Z")
 @example("2023-02-29T00:00:00Z")
