@@ -50,9 +50,10 @@ def warc_date(when: datetime) -> str:
         second = math.floor(when.timestamp())
     except (OverflowError, ValueError, OSError):  # years near 1 or 9999: no memo
         return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if _last_warc_date[0] != second:  # each WAT record is dated now: the same second, mostly
-        _last_warc_date = (second, when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return _last_warc_date[1]
+    last = _last_warc_date  # one read: another thread may replace it meanwhile
+    if last[0] != second:  # each WAT record is dated now: the same second, mostly
+        last = _last_warc_date = (second, when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return last[1]
 
 
 _last_warc_date: tuple[float, str] = (float("nan"), "")
