@@ -110,33 +110,22 @@ class GzipMemberWriter:
         if self._file is None:
             raise WriterError(f"{self.path}: write after close")
         chunks = (data,) if isinstance(data, (bytes, bytearray, memoryview)) else tuple(data)
+        if self.compress:
+            # one-shot: zlib computes the CRC while it deflates (no second pass over the data);
+            # the same deflate stream as a compressobj fed chunk by chunk, its header replaced
+            whole = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return self._append_member(self._deflate(whole), len(whole))
         offset = self._offset
         crc = 0
         size = 0
-        write = self._file.write
         try:
-            if self.compress:
-                # one-shot: zlib computes the CRC while it deflates (no second pass over the data);
-                # the same deflate stream as a compressobj fed chunk by chunk, its header replaced
-                whole = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                member = self._deflate(whole)
-                size = len(whole)
-                (crc,) = struct.unpack_from("<I", member, len(member) - 8)
-                length = len(member)
-                write(self.header)
-                write(memoryview(member)[10:])
-            else:
-                for chunk in chunks:
-                    crc = fastzlib.crc32(chunk, crc)
-                    size += len(chunk)
-                    write(chunk)
-                length = size
+            for chunk in chunks:
+                crc = fastzlib.crc32(chunk, crc)
+                size += len(chunk)
+                self._file.write(chunk)
         except OSError as exc:
             raise WriterError(f"{self.path} at byte {offset}: write failed: {exc}") from exc
-        self._offset += length
-        self.members += 1
-        self.last_member = Member(offset, length, size, crc, 10 if self.compress else 0)
-        return offset, length
+        return self._appended(size, size, crc, 0)
 
     def write_prepared(self, member: bytes | memoryview) -> tuple[int, int]:
         """Write one complete gzip member made elsewhere (:func:`ccdump.fastzlib.gzip_compressor`).
@@ -150,17 +139,27 @@ class GzipMemberWriter:
             raise WriterError(f"{self.path}: write after close")
         if not self.compress or len(member) < 18:
             raise ValueError("write_prepared takes a complete gzip member, on a compressing writer")
+        return self._append_member(member, None)
+
+    def _append_member(self, member: bytes | memoryview, size: int | None) -> tuple[int, int]:
+        """Write a complete gzip member with :attr:`header` in place of its own; ``size``: the
+        inflated length (None: the trailer's, which is modulo 2**32)."""
+        assert self._file is not None
         offset = self._offset
-        crc, size = struct.unpack_from("<II", member, len(member) - 8)
+        crc, trailer_size = struct.unpack_from("<II", member, len(member) - 8)
         try:
             self._file.write(self.header)
             self._file.write(memoryview(member)[10:])
         except OSError as exc:
             raise WriterError(f"{self.path} at byte {offset}: write failed: {exc}") from exc
-        length = len(member)
+        return self._appended(len(member), trailer_size if size is None else size, crc, 10)
+
+    def _appended(self, length: int, size: int, crc: int, header_length: int) -> tuple[int, int]:
+        """Account for a member of ``length`` bytes just written at :meth:`tell`."""
+        offset = self._offset
         self._offset += length
         self.members += 1
-        self.last_member = Member(offset, length, size, crc, 10)
+        self.last_member = Member(offset, length, size, crc, header_length)
         return offset, length
 
     def submit(self, data: bytes) -> None:
